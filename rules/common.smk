@@ -1,0 +1,51 @@
+# Shared helpers: validate the config, expand the run grid, name the files of a run.
+import os
+
+from snakemake.utils import validate
+
+from gonbench.config import experiment_variants, expand_runs, validate_profile
+from gonbench.data import list_datasets
+from gonbench.methods import list_methods
+from gonbench import outputs
+
+validate(config, schema=os.path.join(os.path.dirname(workflow.main_snakefile), "src/gonbench/schemas/config.schema.yaml"))
+validate_profile(config)  # registry names: unknown methods fail here with the valid choices
+
+if len(workflow.configfiles) != 1:
+    raise ValueError(f"give exactly one profile with --configfile, got {workflow.configfiles}")
+CONFIG_FILE = str(workflow.configfiles[0])  # the CLI re-reads the same profile
+PROFILE = config["profile"]
+RESULTS = config.get("results", "results")
+REPORTS = config.get("reports", "reports")
+RUN = f"{RESULTS}/{PROFILE}/{{experiment}}/{{method}}/{{dataset}}/seed{{seed}}"
+RUNS = expand_runs(config)
+GONBENCH = "gonbench"
+TABLE_NAMES = outputs.table_names()
+FIGURE_NAMES = outputs.figure_names()
+
+
+def _alternatives(names):
+    return "|".join(sorted(map(re.escape, names))) or "NONE"
+
+
+wildcard_constraints:
+    experiment=_alternatives(config["experiments"]),
+    method=_alternatives({l for e in config["experiments"].values() for l in experiment_variants(e)}),
+    dataset=_alternatives(list_datasets()),
+    seed=r"\d+",
+
+
+def run_dirs(experiment=None):
+    return [r.path(RESULTS, PROFILE) for r in RUNS if experiment in (None, r.experiment)]
+
+
+def image_size(dataset):
+    return config.get("datasets", {}).get(dataset, {}).get("image_size", config.get("defaults", {}).get("image_size", 32))
+
+
+def final_outputs():
+    return outputs.report_files(config)
+
+
+def experiment_of_output(name):
+    return outputs.experiment_of_output(config, name)

@@ -1,0 +1,28 @@
+rule aggregate:
+    wildcard_constraints:
+        name=_alternatives(TABLE_NAMES),
+    input:
+        lambda w: [f"{d}/metrics.json" for d in run_dirs(experiment_of_output(w.name))],
+    output:
+        multiext(f"{REPORTS}/{PROFILE}/{{name}}", ".md", ".tex", ".csv"),
+    log:
+        f"{REPORTS}/{PROFILE}/logs/aggregate_{{name}}.log",
+    params:
+        config=CONFIG_FILE,
+    shell:
+        "{GONBENCH} aggregate --config {params.config} --table {wildcards.name} > {log} 2>&1"
+
+
+rule figure:
+    wildcard_constraints:
+        name=_alternatives(FIGURE_NAMES),
+    input:
+        lambda w: [f"{d}/metrics.json" for d in run_dirs(experiment_of_output(w.name))],
+    output:
+        multiext(f"{REPORTS}/{PROFILE}/figures/{{name}}", ".png", ".pdf", ".csv"),
+    log:
+        f"{REPORTS}/{PROFILE}/logs/figure_{{name}}.log",
+    params:
+        config=CONFIG_FILE,
+    shell:
+        "{GONBENCH} figures --config {params.config} --figure {wildcards.name} > {log} 2>&1"

@@ -1,0 +1,31 @@
+rule train:
+    input:
+        data=lambda w: f"{RESULTS}/{PROFILE}/data/{w.dataset}-{image_size(w.dataset)}px.pt",
+    output:
+        f"{RUN}/train.json",
+    log:
+        f"{RUN}/train.log",
+    params:
+        config=CONFIG_FILE,
+        device=config.get("device", "auto"),
+    threads: config.get("threads", 1)
+    resources:
+        gpu=1,
+    shell:
+        "{GONBENCH} train --config {params.config} --experiment {wildcards.experiment} "
+        "--method {wildcards.method} --dataset {wildcards.dataset} --seed {wildcards.seed} "
+        "--out $(dirname {output}) --device {params.device} --threads {threads} --no-progress > {log} 2>&1"
+
+
+rule evaluate:
+    input:
+        f"{RUN}/train.json",
+    output:
+        f"{RUN}/metrics.json",
+    log:
+        f"{RUN}/evaluate.log",
+    params:
+        device=config.get("device", "auto"),
+    threads: config.get("threads", 1)
+    shell:
+        "{GONBENCH} evaluate $(dirname {output}) --device {params.device} --threads {threads} > {log} 2>&1"

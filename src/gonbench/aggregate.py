@@ -1,0 +1,168 @@
+"""Runs on disk -> one pandas frame -> the papers' tables (Markdown, LaTeX, CSV) with mean ± std over seeds.
+
+Only runs with a metrics.json contribute; the caption of every table names the profile, epochs, latent
+size, BatchNorm protocol, seeds and subset sizes that produced it, read from the runs themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from tabulate import tabulate
+
+from .config import expand_runs
+from .io import read_json, save_with, write_text
+
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "smallnorb": "Small NORB", "coil20": "COIL-20",
+                  "cifar10": "CIFAR-10", "celeba": "CelebA", "digits": "digits (sklearn)"}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    experiment: str
+    metric: str
+    title: str
+    groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (group title, ((method, row title), ...))
+    reference: str | None = None  # key in reference/gon_paper.yaml
+    decimals: int = 2
+
+
+TABLES = {
+    "table1": TableSpec(
+        "table1", "table1", "recon_sse",
+        "GON paper Table 1: validation reconstruction loss (summed squared error per image)",
+        (("Single step", (("gon", "GON"), ("ae", "AE"), ("tied_ae", "Tied AE"), ("gon_detach_1", "1 Step Detach"))),
+         ("Multiple steps", (("gon_detach_10", "10 Step Detach"), ("gon_10", "10 Step"), ("glo", "GLO")))),
+        reference="table1"),
+}
+
+
+def collect_runs(cfg: dict) -> pd.DataFrame:
+    """One row per run that has metrics.json: identity, resolved spec and every scalar metric."""
+    results = Path(cfg.get("results", "results"))
+    rows = []
+    for key in expand_runs(cfg):
+        run_dir = key.path(results, cfg["profile"])
+        if not (run_dir / "metrics.json").exists():
+            continue
+        spec = read_json(run_dir / "config.json")
+        metrics = read_json(run_dir / "metrics.json")
+        row = {k: v for k, v in spec.items() if not isinstance(v, (list, dict))}
+        row.update({f"m.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
+        row["run_dir"] = str(run_dir)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def reference_values(name: str) -> dict:
+    text = resources.files("gonbench.reference").joinpath("gon_paper.yaml").read_text()
+    return yaml.safe_load(text).get(name, {})
+
+
+def fmt(mean: float, std: float, decimals: int) -> str:
+    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, str]:
+    """Return (long-form CSV frame, caption) for one table; cells are mean ± std over seeds."""
+    exp = cfg["experiments"][spec.experiment]
+    datasets = exp["datasets"]
+    runs = runs[runs["experiment"] == spec.experiment] if len(runs) else runs
+    ref = reference_values(spec.reference) if spec.reference else {}
+    records = []
+    for group, members in spec.groups:
+        for method, title in members:
+            if method not in exp.get("methods", []):
+                continue
+            for dataset in datasets:
+                cell = runs[(runs["method_label"] == method) & (runs["dataset"] == dataset)] if len(runs) else runs
+                values = cell[f"m.{spec.metric}"].astype(float) if len(cell) else pd.Series(dtype=float)
+                paper = ref.get("values", {}).get(method, {}).get(dataset)
+                records.append({"group": group, "method": method, "row": title, "dataset": dataset,
+                                "mean": values.mean() if len(values) else float("nan"),
+                                "std": values.std(ddof=1) if len(values) > 1 else float("nan"),
+                                "n_seeds": len(values), "seeds": " ".join(str(s) for s in sorted(cell["seed"])) if len(cell) else "",
+                                "paper_mean": paper[0] if paper else float("nan"),
+                                "paper_std": paper[1] if paper else float("nan")})
+    frame = pd.DataFrame(records)
+    caption = _caption(spec, runs, cfg, ref)
+    return frame, caption
+
+
+def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
+    def values(col: str) -> str:
+        if not len(runs) or col not in runs:
+            return "n/a"
+        vals = sorted({str(v) for v in runs[col].dropna()})
+        return "/".join(vals) if vals else "all"
+
+    sizes = "n/a"
+    if len(runs):
+        sizes = "; ".join(f"{d}: train {_size(g['train_size'])}, val {_size(g['val_size'])}"
+                          for d, g in runs.groupby("dataset"))
+    parts = [f"{spec.title}. Profile `{cfg['profile']}`: epochs {values('epochs')}, latent size {values('nz')}, "
+             f"batch {values('batch_size')}, BatchNorm in {values('bn_protocol')} mode at evaluation "
+             f"(both modes are in each run's metrics.json), seeds {values('seed')}; mean ± std over seeds.",
+             f"Subsets: {sizes}."]
+    if ref:
+        mark = "" if ref.get("verified") else " † transcribed values not yet checked against the paper PDF."
+        parts.append(f"Paper: {ref.get('metric', '')}.{mark}")
+    return " ".join(parts)
+
+
+def _size(v) -> str:
+    return "all" if v is None or (isinstance(v, float) and pd.isna(v)) else str(int(v))
+
+
+def render(frame: pd.DataFrame, spec: TableSpec, caption: str, cfg: dict, verified: bool) -> tuple[str, str]:
+    datasets = list(dict.fromkeys(frame["dataset"])) if len(frame) else []
+    dagger = "" if verified else "†"
+    headers = ["", "Method"]
+    for d in datasets:
+        headers += [DATASET_TITLES.get(d, d), f"paper{dagger}"]
+    rows = []
+    for (group, row), sub in frame.groupby(["group", "row"], sort=False):
+        cells = [group, row]
+        for d in datasets:
+            r = sub[sub["dataset"] == d].iloc[0]
+            ours = "—" if r["n_seeds"] == 0 else (fmt(r["mean"], r["std"], spec.decimals) if r["n_seeds"] > 1
+                                                  else f"{r['mean']:.{spec.decimals}f} (1 seed)")
+            paper = "—" if pd.isna(r["paper_mean"]) else fmt(r["paper_mean"], r["paper_std"], spec.decimals)
+            cells += [ours, paper]
+        rows.append(cells)
+    md = f"{tabulate(rows, headers=headers, tablefmt='github')}\n\n{caption}\n"
+    latex = tabulate(rows, headers=headers, tablefmt="latex_booktabs")
+    latex = ("\\begin{table}[t]\n\\centering\n\\small\n" + latex +
+             f"\n\\caption{{{_latex_escape(caption)}}}\n\\label{{tab:{spec.name}-{cfg['profile']}}}\n\\end{{table}}\n")
+    return md, latex
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"), ("#", "\\#"),
+                 ("±", "$\\pm$"), ("†", "$^\\dagger$"), ("`", "")):
+        text = text.replace(a, b)
+    return text
+
+
+def build_tables(cfg: dict, only: list[str] | None = None) -> list[Path]:
+    """Write reports/<profile>/<table>.{md,tex,csv} and runs.csv; returns the written paths."""
+    out_dir = Path(cfg.get("reports", "reports")) / cfg["profile"]
+    runs = collect_runs(cfg)
+    written = [out_dir / "runs.csv"]
+    save_with(written[0], lambda tmp: runs.to_csv(tmp, index=False))
+    for name, spec in TABLES.items():
+        if (only and name not in only) or spec.experiment not in cfg.get("experiments", {}):
+            continue
+        frame, caption = build_table(spec, runs, cfg)
+        verified = bool(reference_values(spec.reference).get("verified")) if spec.reference else True
+        md, latex = render(frame, spec, caption, cfg, verified)
+        for suffix, text in (("md", f"# {spec.title}\n\n{md}"), ("tex", latex)):
+            write_text(out_dir / f"{name}.{suffix}", text)
+            written.append(out_dir / f"{name}.{suffix}")
+        save_with(out_dir / f"{name}.csv", lambda tmp: frame.to_csv(tmp, index=False))
+        written.append(out_dir / f"{name}.csv")
+    return written

@@ -1,0 +1,33 @@
+"""Errors a user can act on; the CLI prints them as one line (no traceback) and exits non-zero."""
+from __future__ import annotations
+
+
+class GonbenchError(Exception):
+    """Base of every user-facing error."""
+
+
+class ConfigError(GonbenchError, ValueError):
+    """A bad profile, experiment, key or override; the message names the valid choices."""
+
+
+class UnknownNameError(GonbenchError, KeyError):
+    """An unknown registry name; the message lists the registered ones."""
+
+    def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
+        return self.args[0]
+
+
+class DataError(GonbenchError, RuntimeError):
+    """A missing, corrupt or undownloadable dataset file: names the file, its checksum, where to get it."""
+
+
+class SpecMismatch(GonbenchError):
+    """The run directory already holds a run with a different spec."""
+
+
+class RunStateError(GonbenchError):
+    """A run is asked for something its state does not allow (e.g. evaluating an unfinished run)."""
+
+
+class TrainingDiverged(GonbenchError):
+    """The loss became NaN or infinite (names the epoch and step; the last good checkpoint is kept)."""

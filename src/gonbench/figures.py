@@ -1,0 +1,107 @@
+"""Figures named after the paper figures they reproduce.
+
+Each figure is written as PNG + PDF with the data behind it as CSV and its caption (profile, datasets,
+seeds, epochs) as <name>.caption.md, under reports/<profile>/figures/. Error bands are ± std over seeds.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .aggregate import DATASET_TITLES  # noqa: E402
+from .config import expand_runs  # noqa: E402
+from .io import read_json, read_jsonl, save_with, write_text  # noqa: E402
+
+FigureFn = Callable[[dict, Path], list[Path]]
+FIGURES: dict[str, FigureFn] = {}
+
+
+def register_figure(name: str) -> Callable[[FigureFn], FigureFn]:
+    def add(fn: FigureFn) -> FigureFn:
+        FIGURES[name] = fn
+        return fn
+
+    return add
+
+
+def figures_dir(cfg: dict) -> Path:
+    return Path(cfg.get("reports", "reports")) / cfg["profile"] / "figures"
+
+
+def save_figure(fig, data: pd.DataFrame, caption: str, out_dir: Path, name: str) -> list[Path]:
+    paths = [out_dir / f"{name}.{ext}" for ext in ("png", "pdf", "csv")]
+    save_with(paths[0], lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", format="png"))
+    save_with(paths[1], lambda tmp: fig.savefig(tmp, bbox_inches="tight", format="pdf"))
+    save_with(paths[2], lambda tmp: data.to_csv(tmp, index=False))
+    plt.close(fig)
+    write_text(out_dir / f"{name}.caption.md", caption + "\n")
+    return paths + [out_dir / f"{name}.caption.md"]
+
+
+def epoch_logs(cfg: dict, experiment: str) -> pd.DataFrame:
+    """Every epoch record of every run of an experiment, with the run's identity columns."""
+    results = Path(cfg.get("results", "results"))
+    frames = []
+    for key in expand_runs(cfg, [experiment]):
+        run_dir = key.path(results, cfg["profile"])
+        log = read_jsonl(run_dir / "log.jsonl")
+        if not log or not (run_dir / "config.json").exists():
+            continue
+        spec = read_json(run_dir / "config.json")
+        frame = pd.DataFrame(log)
+        frame["method_label"], frame["dataset"], frame["seed"] = key.method_label, key.dataset, key.seed
+        frame["epochs_planned"] = spec["epochs"]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def band(ax, frame: pd.DataFrame, x: str, y: str, label: str, **style) -> pd.DataFrame:
+    """Plot mean ± std over seeds of ``y`` against ``x``; returns the aggregated data."""
+    stats = frame.dropna(subset=[y]).groupby(x)[y].agg(["mean", "std", "count"]).reset_index()
+    line = ax.plot(stats[x], stats["mean"], label=label, **style)[0]
+    ax.fill_between(stats[x], stats["mean"] - stats["std"].fillna(0), stats["mean"] + stats["std"].fillna(0),
+                    color=line.get_color(), alpha=0.2, linewidth=0)
+    return stats.assign(series=label)
+
+
+def describe_runs(frame: pd.DataFrame) -> str:
+    seeds = sorted(frame["seed"].unique()) if len(frame) else []
+    epochs = sorted(frame["epochs_planned"].unique()) if len(frame) else []
+    return f"seeds {', '.join(map(str, seeds))}; epochs {', '.join(map(str, epochs))}; bands are ± std over seeds"
+
+
+@register_figure("table1_curves")
+def table1_curves(cfg: dict) -> list[Path]:
+    """Validation loss per epoch of every Table 1 method (the curves behind the table, cf. Figure 2b)."""
+    logs = epoch_logs(cfg, "table1")
+    datasets = list(dict.fromkeys(logs["dataset"])) if len(logs) else []
+    fig, axes = plt.subplots(1, max(len(datasets), 1), figsize=(4.2 * max(len(datasets), 1), 3.4), squeeze=False)
+    data = []
+    for ax, dataset in zip(axes[0], datasets):
+        sub = logs[logs["dataset"] == dataset]
+        for label in dict.fromkeys(sub["method_label"]):
+            data.append(band(ax, sub[sub["method_label"] == label], "epoch", "val_recon_sse", label)
+                        .assign(dataset=dataset))
+        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", ylabel="validation SSE per image",
+               yscale="log")
+        ax.legend(fontsize=8)
+    caption = (f"Validation reconstruction loss (summed squared error per image, log scale) per epoch of the "
+               f"Table 1 methods. Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; {describe_runs(logs)}.")
+    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "table1_curves")
+
+
+def build_figures(cfg: dict, only: list[str] | None = None) -> list[Path]:
+    """Draw every registered figure that an experiment of the profile lists in its ``outputs``."""
+    wanted = {n for exp in cfg.get("experiments", {}).values() for n in exp.get("outputs", []) if n in FIGURES}
+    written: list[Path] = []
+    for name in sorted(wanted):
+        if only and name not in only:
+            continue
+        written += FIGURES[name](cfg)
+    return written

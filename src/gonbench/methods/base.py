@@ -1,0 +1,111 @@
+"""What every method is: an nn.Module built from a typed config that returns its own training loss.
+
+The DESIGN's ``init(spec) -> state`` is the constructor (the module *is* the state, so checkpoints are
+``state_dict``s) and ``loss(state, batch)`` is :meth:`Method.training_loss`. The generic loop in
+``gonbench.train`` only calls :meth:`train_step`; a method with several optimisers (the PPGN GANs)
+overrides that hook instead of copying the loop.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+import torch.nn as nn
+
+from ..errors import ConfigError
+from ..registry import Registry
+
+
+@dataclass
+class MethodConfig:
+    """Fields shared by every method; a method's config subclasses this and adds only its own fields."""
+
+    lr: float = 1e-4  # Adam learning rate (GON paper, all experiments)
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a method needs to know about its data before seeing it."""
+
+    channels: int
+    image_size: int
+    classes: int
+    train_size: int
+
+
+Batch = dict[str, torch.Tensor]  # "x": [B, C, H, W] in [0, 1], "y": [B] labels, "index": [B] positions
+
+
+class Method(nn.Module):
+    name: ClassVar[str]
+    Config: ClassVar[type[MethodConfig]] = MethodConfig
+    paper: ClassVar[str] = ""
+
+    def __init__(self, cfg: MethodConfig, data: DataInfo) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.data = data
+
+    # -- training -----------------------------------------------------------------------------------
+    def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Return ``{"loss": scalar to minimise, **parts to log}``."""
+        raise NotImplementedError(f"{type(self).__name__} must define training_loss")
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"main": torch.optim.Adam(self.parameters(), lr=self.cfg.lr)}
+
+    def train_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
+        out = self.training_loss(batch)
+        opt = optimizers["main"]
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        opt.step()
+        return {k: float(v.detach()) for k, v in out.items()}
+
+    # -- evaluation (each method implements what applies to it) -------------------------------------
+    def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Per-image quantities for validation metrics; default: the reconstruction SSE."""
+        x = batch["x"]
+        return {"recon_sse": ((self.reconstruct(x) - x) ** 2).flatten(1).sum(1)}
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} does not reconstruct")
+
+    def sample(self, n: int) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} does not sample")
+
+    @property
+    def can_reconstruct(self) -> bool:
+        return type(self).reconstruct is not Method.reconstruct
+
+    @property
+    def can_sample(self) -> bool:
+        return type(self).sample is not Method.sample
+
+
+METHODS: Registry[type[Method]] = Registry("method")
+
+
+def register_method(cls: type[Method]) -> type[Method]:
+    return METHODS.register(cls.name)(cls)
+
+
+def config_fields(cfg_cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cfg_cls)}
+
+
+def build_method(name: str, data: DataInfo, **values: Any) -> Method:
+    """Build a registered method from config values; unknown keys are an error naming the valid ones."""
+    cls = METHODS.get(name)
+    fields = config_fields(cls.Config)
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(unknown)} for method {name}; "
+                         f"valid keys: {', '.join(sorted(fields))}")
+    return cls(cls.Config(**values), data)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

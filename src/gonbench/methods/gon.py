@@ -1,0 +1,130 @@
+"""Gradient Origin Networks (Bond-Taylor & Willcocks, ICLR 2021, arXiv:2007.02798; code cwkx/GON).
+
+A latent is the negative gradient of the data-fitting loss at the origin: z = -grad_z0 L(x, F(z0)), z0 = 0.
+With ``create_graph`` the outer loss L(x, F(z)) trains F through both of its uses (the second-order path
+the paper shows is essential). The variants of Table 1 differ only in steps, step size and detaching.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from ..nets import ConvDecoder
+from .base import Batch, DataInfo, Method, MethodConfig, register_method
+
+
+@dataclass
+class GONConfig(MethodConfig):
+    nz: int = 32  # latent size
+    ngf: int = 16  # decoder width (16 -> 74,321 parameters for one channel)
+    depth: int = 3  # upsampling blocks after the 4x4 stem: image size = 4 * 2**depth
+    activation: str = "elu"
+    steps: int = 1  # gradient steps from the origin
+    step_size: float = 1.0  # 1 step of size 1 is exactly z = -grad
+    detach: bool = False  # drop the second-order path (z treated as a constant)
+    z0_std: float = 0.0  # Appendix C: z0 ~ N(0, z0_std^2 I) instead of the origin
+    z0_mode: Literal["gradient", "step"] = "step"  # Appendix C: z = -grad, or z = z0 - grad
+
+
+def squared_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The reference code's loss: squared error summed over channels, averaged over batch and pixels."""
+    return ((x_hat - x) ** 2).sum(1).mean()
+
+
+def gradient_origin_latent(decode, x: torch.Tensor, z0: torch.Tensor, *, steps: int, step_size: float,
+                           detach: bool, loss_fn=squared_error, mode: str = "step") -> torch.Tensor:
+    """Run ``steps`` gradient-descent steps on ``loss_fn(decode(z), x)`` from ``z0``.
+
+    ``mode="gradient"`` (only meaningful with one step) returns -grad itself, ignoring z0's value.
+    """
+    z = z0.requires_grad_(True) if not z0.requires_grad else z0
+    for _ in range(steps):
+        inner = loss_fn(decode(z), x)
+        (grad,) = torch.autograd.grad(inner, [z], create_graph=not detach)
+        z = (-step_size * grad) if mode == "gradient" else (z - step_size * grad)
+        if detach:
+            z = z.detach().requires_grad_(True)
+    return z.detach() if detach else z
+
+
+class GONBase(Method):
+    """Shared by every decoder-only gradient-origin method; subclasses choose the loss and the head."""
+
+    Config = GONConfig
+
+    def __init__(self, cfg: GONConfig, data: DataInfo) -> None:
+        super().__init__(cfg, data)
+        self.decoder = ConvDecoder(nz=self.latent_channels, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
+                                   activation=cfg.activation)
+
+    @property
+    def latent_channels(self) -> int:
+        return self.cfg.nz
+
+    def origin(self, x: torch.Tensor) -> torch.Tensor:
+        z0 = torch.zeros(x.shape[0], self.cfg.nz, device=x.device)
+        if self.cfg.z0_std > 0:
+            z0 = z0 + self.cfg.z0_std * torch.randn_like(z0)
+        return z0
+
+    def encode(self, x: torch.Tensor, *, detach: bool | None = None) -> torch.Tensor:
+        cfg = self.cfg
+        with torch.enable_grad():
+            return gradient_origin_latent(self.decoder, x, self.origin(x), steps=cfg.steps, step_size=cfg.step_size,
+                                          detach=cfg.detach if detach is None else detach, mode=cfg.z0_mode)
+
+
+@register_method
+class GON(GONBase):
+    name = "gon"
+    paper = "Bond-Taylor & Willcocks, Gradient Origin Networks, ICLR 2021"
+
+    def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
+        x = batch["x"]
+        z = self.encode(x)
+        return {"loss": squared_error(self.decoder(z), x)}
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encode(x, detach=True))
+
+
+@dataclass
+class GONDetach1Config(GONConfig):
+    detach: bool = True
+
+
+@dataclass
+class GON10Config(GONConfig):
+    steps: int = 10
+    step_size: float = 0.1
+
+
+@dataclass
+class GONDetach10Config(GON10Config):
+    detach: bool = True
+
+
+@register_method
+class GONDetach1(GON):
+    """One step, z detached: F learns only through its second use (Table 1, "1 Step Detach")."""
+
+    name = "gon_detach_1"
+    Config = GONDetach1Config
+
+
+@register_method
+class GON10(GON):
+    """Ten gradient-descent steps of size 0.1 from the origin, graph kept (Table 1, "10 Step")."""
+
+    name = "gon_10"
+    Config = GON10Config
+
+
+@register_method
+class GONDetach10(GON):
+    """Ten steps with each step's latent detached (Table 1, "10 Step Detach")."""
+
+    name = "gon_detach_10"
+    Config = GONDetach10Config

@@ -1,0 +1,4 @@
+"""Plain nn.Modules; methods in gonbench.methods decide how they are trained."""
+from .conv import ACTIVATIONS, ConvDecoder, ConvEncoder, TiedConvEncoder, make_activation
+
+__all__ = ["ACTIVATIONS", "ConvDecoder", "ConvEncoder", "TiedConvEncoder", "make_activation"]

@@ -1,0 +1,111 @@
+"""The GON paper's convolutional decoder and the encoders it is compared with.
+
+Decoder (Bond-Taylor & Willcocks 2021, Sec. 4; reference code cwkx/GON): a latent [nz, 1, 1] is upsampled
+by ConvT(k4, s1, p0) to 4x4, then ``depth`` ConvT(k4, s2, p1) blocks double the size; BatchNorm + activation
+after every layer but the last, Sigmoid output. With nz=32, ngf=16, nc=1, depth=3 it has 74,321 parameters.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..errors import ConfigError
+
+
+class Sine(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+ACTIVATIONS = {
+    "elu": nn.ELU,
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "softplus": nn.Softplus,
+    "sine": Sine,
+    "silu": nn.SiLU,  # a.k.a. Swish
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+}
+
+
+def make_activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ConfigError(f"unknown activation {name!r}; valid choices: {', '.join(sorted(ACTIVATIONS))}")
+    return ACTIVATIONS[name]()
+
+
+def decoder_widths(nz: int, ngf: int, nc: int, depth: int) -> list[int]:
+    """Channel widths from the latent to the image, e.g. [32, 64, 32, 16, 1] for the paper's decoder."""
+    return [nz] + [ngf * 2 ** (depth - 1 - i) for i in range(depth)] + [nc]
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, *, nz: int = 32, ngf: int = 16, nc: int = 1, depth: int = 3,
+                 activation: str = "elu", batchnorm: bool = True) -> None:
+        super().__init__()
+        self.nz, self.nc, self.depth = nz, nc, depth
+        self.image_size = 4 * 2**depth
+        widths = decoder_widths(nz, ngf, nc, depth)
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        self.acts = nn.ModuleList()
+        for i, (cin, cout) in enumerate(zip(widths[:-1], widths[1:])):
+            stride, pad = (1, 0) if i == 0 else (2, 1)
+            self.convs.append(nn.ConvTranspose2d(cin, cout, 4, stride, pad))
+            if i < depth:
+                self.norms.append(nn.BatchNorm2d(cout) if batchnorm else nn.Identity())
+                self.acts.append(make_activation(activation))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = z.view(z.shape[0], self.nz, 1, 1)  # [B, nz] or [B, nz, 1, 1]
+        for conv, norm, act in zip(self.convs, self.norms, self.acts):
+            h = act(norm(conv(h)))
+        return torch.sigmoid(self.convs[-1](h))  # [B, nc, S, S]
+
+
+class ConvEncoder(nn.Module):
+    """Mirror of the decoder: Conv(k4, s2, p1) blocks down to 4x4, then Conv(k4, s1, p0) to [nz, 1, 1]."""
+
+    def __init__(self, *, nz: int = 32, ngf: int = 16, nc: int = 1, depth: int = 3,
+                 activation: str = "elu", batchnorm: bool = True) -> None:
+        super().__init__()
+        widths = decoder_widths(nz, ngf, nc, depth)[::-1]  # nc, ngf, 2ngf, 4ngf, nz
+        layers: list[nn.Module] = []
+        for i, (cin, cout) in enumerate(zip(widths[:-1], widths[1:])):
+            last = i == depth
+            layers.append(nn.Conv2d(cin, cout, 4, 1 if last else 2, 0 if last else 1))
+            if not last:
+                layers += [nn.BatchNorm2d(cout) if batchnorm else nn.Identity(), make_activation(activation)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten(1)  # [B, nz]
+
+
+class TiedConvEncoder(nn.Module):
+    """Encoder whose convolutions are the adjoints of the decoder's transposed convolutions.
+
+    A ConvTranspose2d(cin -> cout) weight has shape [cin, cout, k, k], which is exactly a Conv2d(cout -> cin)
+    weight; with the same stride and padding that Conv2d is the transpose (adjoint) of the ConvT's linear map.
+    Biases and BatchNorms are the encoder's own.
+    """
+
+    def __init__(self, decoder: ConvDecoder, *, activation: str = "elu", batchnorm: bool = True) -> None:
+        super().__init__()
+        self.decoder_convs = [decoder.convs]  # a list keeps the decoder out of this module's parameters
+        convs = list(decoder.convs)[::-1]
+        self.biases = nn.ParameterList([nn.Parameter(torch.zeros(c.in_channels)) for c in convs])
+        self.norms = nn.ModuleList(
+            [nn.BatchNorm2d(c.in_channels) if batchnorm else nn.Identity() for c in convs[:-1]])
+        self.acts = nn.ModuleList([make_activation(activation) for _ in convs[:-1]])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        convs = list(self.decoder_convs[0])[::-1]
+        h = x
+        for i, conv in enumerate(convs):
+            h = F.conv2d(h, conv.weight, self.biases[i], stride=conv.stride, padding=conv.padding)
+            if i < len(convs) - 1:
+                h = self.acts[i](self.norms[i](h))
+        return h.flatten(1)
