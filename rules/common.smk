@@ -1,6 +1,8 @@
 # Shared helpers: validate the config, expand the run grid, name the files of a run.
 import os
+import sys
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from gonbench.config import experiment_variants, expand_runs, validate_profile
@@ -19,7 +21,13 @@ RESULTS = config.get("results", "results")
 REPORTS = config.get("reports", "reports")
 RUN = f"{RESULTS}/{PROFILE}/{{experiment}}/{{method}}/{{dataset}}/seed{{seed}}"
 RUNS = expand_runs(config)
-GONBENCH = "gonbench"
+# The interpreter running Snakemake has gonbench installed; with --sdm conda each rule's own env has it.
+GONBENCH = (
+    "python -m gonbench"
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    else f"{sys.executable} -m gonbench"
+)
+ENV = "../environment.yml"
 TABLE_NAMES = outputs.table_names()
 FIGURE_NAMES = outputs.figure_names()
 

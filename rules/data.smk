@@ -4,7 +4,10 @@ rule prepare_data:
     log:
         f"{RESULTS}/{PROFILE}/logs/prepare_{{dataset}}-{{size}}px.log",
     params:
+        gonbench=GONBENCH,
         config=CONFIG_FILE,
+    conda:
+        ENV
     shell:
-        "{GONBENCH} prepare --config {params.config} --dataset {wildcards.dataset} "
+        "{params.gonbench} prepare --config {params.config} --dataset {wildcards.dataset} "
         "--image-size {wildcards.size} --out {output} > {log} 2>&1"

@@ -8,9 +8,12 @@ rule aggregate:
     log:
         f"{REPORTS}/{PROFILE}/logs/aggregate_{{name}}.log",
     params:
+        gonbench=GONBENCH,
         config=CONFIG_FILE,
+    conda:
+        ENV
     shell:
-        "{GONBENCH} aggregate --config {params.config} --table {wildcards.name} > {log} 2>&1"
+        "{params.gonbench} aggregate --config {params.config} --table {wildcards.name} > {log} 2>&1"
 
 
 rule figure:
@@ -23,6 +26,9 @@ rule figure:
     log:
         f"{REPORTS}/{PROFILE}/logs/figure_{{name}}.log",
     params:
+        gonbench=GONBENCH,
         config=CONFIG_FILE,
+    conda:
+        ENV
     shell:
-        "{GONBENCH} figures --config {params.config} --figure {wildcards.name} > {log} 2>&1"
+        "{params.gonbench} figures --config {params.config} --figure {wildcards.name} > {log} 2>&1"

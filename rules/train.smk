@@ -6,13 +6,16 @@ rule train:
     log:
         f"{RUN}/train.log",
     params:
+        gonbench=GONBENCH,
         config=CONFIG_FILE,
         device=config.get("device", "auto"),
     threads: config.get("threads", 1)
     resources:
         gpu=1,
+    conda:
+        ENV
     shell:
-        "{GONBENCH} train --config {params.config} --experiment {wildcards.experiment} "
+        "{params.gonbench} train --config {params.config} --experiment {wildcards.experiment} "
         "--method {wildcards.method} --dataset {wildcards.dataset} --seed {wildcards.seed} "
         "--out $(dirname {output}) --device {params.device} --threads {threads} --no-progress > {log} 2>&1"
 
@@ -25,7 +28,10 @@ rule evaluate:
     log:
         f"{RUN}/evaluate.log",
     params:
+        gonbench=GONBENCH,
         device=config.get("device", "auto"),
     threads: config.get("threads", 1)
+    conda:
+        ENV
     shell:
-        "{GONBENCH} evaluate $(dirname {output}) --device {params.device} --threads {threads} > {log} 2>&1"
+        "{params.gonbench} evaluate $(dirname {output}) --device {params.device} --threads {threads} > {log} 2>&1"

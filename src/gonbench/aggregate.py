@@ -102,15 +102,15 @@ def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
 
     sizes = "n/a"
     if len(runs):
-        sizes = "; ".join(f"{d}: train {_size(g['train_size'])}, val {_size(g['val_size'])}"
+        sizes = "; ".join(f"{d}: train {_size(g['train_size'].iloc[0])}, val {_size(g['val_size'].iloc[0])}"
                           for d, g in runs.groupby("dataset"))
     parts = [f"{spec.title}. Profile `{cfg['profile']}`: epochs {values('epochs')}, latent size {values('nz')}, "
              f"batch {values('batch_size')}, BatchNorm in {values('bn_protocol')} mode at evaluation "
              f"(both modes are in each run's metrics.json), seeds {values('seed')}; mean ± std over seeds.",
              f"Subsets: {sizes}."]
     if ref:
-        mark = "" if ref.get("verified") else " † transcribed values not yet checked against the paper PDF."
-        parts.append(f"Paper: {ref.get('metric', '')}.{mark}")
+        missing = "" if ref.get("values") else " (paper values not yet transcribed: column shows —)"
+        parts.append(f"Paper column: {ref.get('source', '')}, {ref.get('metric', '')}{missing}.")
     return " ".join(parts)
 
 
@@ -118,12 +118,11 @@ def _size(v) -> str:
     return "all" if v is None or (isinstance(v, float) and pd.isna(v)) else str(int(v))
 
 
-def render(frame: pd.DataFrame, spec: TableSpec, caption: str, cfg: dict, verified: bool) -> tuple[str, str]:
+def render(frame: pd.DataFrame, spec: TableSpec, caption: str, cfg: dict) -> tuple[str, str]:
     datasets = list(dict.fromkeys(frame["dataset"])) if len(frame) else []
-    dagger = "" if verified else "†"
     headers = ["", "Method"]
     for d in datasets:
-        headers += [DATASET_TITLES.get(d, d), f"paper{dagger}"]
+        headers += [DATASET_TITLES.get(d, d), "paper"]
     rows = []
     for (group, row), sub in frame.groupby(["group", "row"], sort=False):
         cells = [group, row]
@@ -143,7 +142,7 @@ def render(frame: pd.DataFrame, spec: TableSpec, caption: str, cfg: dict, verifi
 
 def _latex_escape(text: str) -> str:
     for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"), ("#", "\\#"),
-                 ("±", "$\\pm$"), ("†", "$^\\dagger$"), ("`", "")):
+                 ("±", "$\\pm$"), ("`", "")):
         text = text.replace(a, b)
     return text
 
@@ -158,8 +157,7 @@ def build_tables(cfg: dict, only: list[str] | None = None) -> list[Path]:
         if (only and name not in only) or spec.experiment not in cfg.get("experiments", {}):
             continue
         frame, caption = build_table(spec, runs, cfg)
-        verified = bool(reference_values(spec.reference).get("verified")) if spec.reference else True
-        md, latex = render(frame, spec, caption, cfg, verified)
+        md, latex = render(frame, spec, caption, cfg)
         for suffix, text in (("md", f"# {spec.title}\n\n{md}"), ("tex", latex)):
             write_text(out_dir / f"{name}.{suffix}", text)
             written.append(out_dir / f"{name}.{suffix}")

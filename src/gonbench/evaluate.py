@@ -16,7 +16,7 @@ from .errors import RunStateError
 from .io import save_with, write_json
 from .runs import Run, load_run
 from .runtime import environment, peak_memory_mb
-from .validation import reconstruct_all, validation_pass
+from .validation import validation_pass
 
 PROTOCOLS = ("train", "eval")
 
@@ -33,14 +33,19 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
     images_u8 = (x * 255).round().to(torch.uint8)
     result: dict = {"protocol": {"bn_headline": spec["bn_protocol"], "eval_batch_size": spec["batch_size"],
                                  "val_images": len(x), "last_batch": "padded by wrap-around, padding ignored"}}
+    outputs = {}
     for protocol in PROTOCOLS:
         per_image = validation_pass(model, images_u8, y, spec["batch_size"], protocol)
         for key, values in per_image.items():
+            if key.startswith("_"):
+                outputs[(protocol, key)] = values
+                continue
             result[f"{key}_bn_{protocol}"] = float(values.mean())
             if protocol == spec["bn_protocol"]:
                 result[key] = float(values.mean())
-    if model.can_reconstruct:
-        recon = reconstruct_all(model, x, spec["batch_size"], spec["bn_protocol"])
+    recon = outputs.get((spec["bn_protocol"], "_recon"))
+    if recon is not None:
+        recon = recon.to(x.device)
         result["psnr"] = M.psnr(recon, x)
         result["ssim"] = M.ssim(recon, x)
         _save_grid(run.path / "reconstructions.png", torch.stack([x[:32], recon[:32]], 1).flatten(0, 1), nrow=8)

@@ -141,7 +141,7 @@ def _write_summary(out: Path, spec: dict, log: list[dict], train_seconds: float)
 
 def _val_means(model: Method, val_x: torch.Tensor, val_y: torch.Tensor, tc) -> dict[str, float]:
     per_image = validation_pass(model, val_x, val_y, tc.batch_size, tc.bn_protocol)
-    return {k: float(v.mean()) for k, v in per_image.items()}
+    return {k: float(v.mean()) for k, v in per_image.items() if not k.startswith("_")}
 
 
 def _snapshot(model: Method, val_x: torch.Tensor, tc, seconds: float) -> dict:

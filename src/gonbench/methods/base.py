@@ -66,9 +66,11 @@ class Method(nn.Module):
 
     # -- evaluation (each method implements what applies to it) -------------------------------------
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """Per-image quantities for validation metrics; default: the reconstruction SSE."""
+        """Per-image values ([B, ...]) for validation metrics. Keys starting with "_" are outputs kept for
+        figures and image metrics (e.g. "_recon"), not averaged. Default: reconstruction SSE."""
         x = batch["x"]
-        return {"recon_sse": ((self.reconstruct(x) - x) ** 2).flatten(1).sum(1)}
+        x_hat = self.reconstruct(x)
+        return {"recon_sse": ((x_hat - x) ** 2).flatten(1).sum(1), "_recon": x_hat}
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} does not reconstruct")

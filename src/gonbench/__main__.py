@@ -1,0 +1,6 @@
+"""``python -m gonbench`` = the ``gonbench`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,35 @@
+"""Every registered method builds, takes a training step on a tiny batch and gets finite gradients."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gonbench.methods import DataInfo, build_method, count_parameters, list_methods
+
+
+@pytest.mark.parametrize("name", list_methods())
+def test_method_trains_one_step(name):
+    torch.manual_seed(0)
+    model = build_method(name, DataInfo(channels=1, image_size=32, classes=10, train_size=16))
+    batch = {"x": torch.rand(8, 1, 32, 32), "y": torch.zeros(8, dtype=torch.long), "index": torch.arange(8)}
+    optimizers = model.configure_optimizers()
+    before = [p.detach().clone() for p in model.parameters()]
+    logs = model.train_step(batch, optimizers)
+    assert torch.isfinite(torch.tensor(logs["loss"]))
+    changed = [not torch.equal(b, p) for b, p in zip(before, model.parameters())]
+    assert any(changed), f"{name}: no parameter moved after one optimiser step"
+    if model.can_reconstruct:
+        model.eval()
+        assert model.reconstruct(batch["x"]).shape == batch["x"].shape
+
+
+def test_gon_decoder_has_the_papers_parameter_count():
+    model = build_method("gon", DataInfo(channels=1, image_size=32, classes=10, train_size=1))
+    assert count_parameters(model) == 74_321
+
+
+def test_unknown_config_key_names_the_valid_ones():
+    from gonbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="valid keys: .*nz"):
+        build_method("gon", DataInfo(1, 32, 10, 1), nzz=3)
