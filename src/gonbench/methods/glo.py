@@ -51,7 +51,7 @@ class GLO(Method):
 
     def fit_latents(self, x: torch.Tensor) -> torch.Tensor:
         """Latents for unseen images: minimise the training loss over z only (decoder weights frozen)."""
-        z = torch.zeros(x.shape[0], self.cfg.nz, device=x.device, requires_grad=True)
+        z = torch.zeros(x.shape[0], self.cfg.nz, device=x.device, dtype=x.dtype, requires_grad=True)
         opt = torch.optim.Adam([z], lr=self.cfg.fit_lr)
         frozen = [p for p in self.decoder.parameters() if p.requires_grad]
         for p in frozen:

@@ -64,7 +64,7 @@ class GONBase(Method):
         return self.cfg.nz
 
     def origin(self, x: torch.Tensor) -> torch.Tensor:
-        z0 = torch.zeros(x.shape[0], self.cfg.nz, device=x.device)
+        z0 = torch.zeros(x.shape[0], self.cfg.nz, device=x.device, dtype=x.dtype)
         if self.cfg.z0_std > 0:
             z0 = z0 + self.cfg.z0_std * torch.randn_like(z0)
         return z0
