@@ -5,7 +5,7 @@ import sys
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-from gonbench.config import experiment_variants, expand_runs, validate_profile
+from gonbench.config import artifact_inputs, experiment_variants, expand_runs, resolve_spec, validate_profile
 from gonbench.data import list_datasets
 from gonbench.methods import list_methods
 from gonbench import outputs
@@ -47,8 +47,11 @@ def run_dirs(experiment=None):
     return [r.path(RESULTS, PROFILE) for r in RUNS if experiment in (None, r.experiment)]
 
 
-def image_size(dataset):
-    return config.get("datasets", {}).get(dataset, {}).get("image_size", config.get("defaults", {}).get("image_size", 32))
+def run_inputs(w):
+    """What a run reads: its prepared dataset (at the spec's resolution) and any pretrained network
+    named by a ``*_path`` value of its spec (built by the rule that produces that file)."""
+    spec = resolve_spec(config, experiment=w.experiment, method=w.method, dataset=w.dataset, seed=int(w.seed))
+    return [f"{RESULTS}/{PROFILE}/data/{w.dataset}-{spec['image_size']}px.pt", *artifact_inputs(spec)]
 
 
 def final_outputs():

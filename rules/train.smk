@@ -1,6 +1,6 @@
 rule train:
     input:
-        data=lambda w: f"{RESULTS}/{PROFILE}/data/{w.dataset}-{image_size(w.dataset)}px.pt",
+        run_inputs,
     output:
         f"{RUN}/train.json",
     log:

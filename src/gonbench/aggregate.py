@@ -38,6 +38,11 @@ TABLES = {
         (("Single step", (("gon", "GON"), ("ae", "AE"), ("tied_ae", "Tied AE"), ("gon_detach_1", "1 Step Detach"))),
          ("Multiple steps", (("gon_detach_10", "10 Step Detach"), ("gon_10", "10 Step"), ("glo", "GLO")))),
         reference="table1"),
+    "table2": TableSpec(
+        "table2", "table2", "elbo_bpd",
+        "GON paper Table 2: validation negative ELBO in bits/dim, VAE vs variational GON",
+        (("Negative ELBO (bits/dim)", (("vgon", "VGON"), ("vae", "VAE"))),),
+        reference="table2", decimals=3),
 }
 
 
@@ -104,10 +109,18 @@ def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
     if len(runs):
         sizes = "; ".join(f"{d}: train {_size(g['train_size'].iloc[0])}, val {_size(g['val_size'].iloc[0])}"
                           for d, g in runs.groupby("dataset"))
+    likelihood = ""
+    if len(runs) and "likelihood" in runs:
+        why = {"discretized_logistic": "a discrete likelihood of the 8-bit pixels, so bits/dim is comparable across "
+                                       "datasets and with the literature",
+               "bernoulli": "the reference code's cross-entropy on [0, 1] intensities, not a normalised likelihood "
+                            "of 8-bit images: bits/dim is not comparable with the literature"}
+        used = values("likelihood")
+        likelihood = f" Likelihood: {used} ({why.get(used, 'mixed likelihoods')})."
     parts = [f"{spec.title}. Profile `{cfg['profile']}`: epochs {values('epochs')}, latent size {values('nz')}, "
              f"batch {values('batch_size')}, BatchNorm in {values('bn_protocol')} mode at evaluation "
              f"(both modes are in each run's metrics.json), seeds {values('seed')}; mean ± std over seeds.",
-             f"Subsets: {sizes}."]
+             f"Subsets: {sizes}.{likelihood}"]
     if ref:
         missing = "" if ref.get("values") else " (paper values not yet transcribed: column shows —)"
         parts.append(f"Paper column: {ref.get('source', '')}, {ref.get('metric', '')}{missing}.")

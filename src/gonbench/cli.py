@@ -90,6 +90,15 @@ def cmd_figures(args) -> None:
         print(path)
 
 
+def cmd_golden(args) -> None:
+    from .golden import write_golden
+
+    cfg = _profile_cfg(args)
+    experiments = args.experiment or [n for n, e in cfg["experiments"].items() if e.get("golden", False)]
+    for name in experiments:
+        print(write_golden(cfg, name))
+
+
 def cmd_list(args) -> None:
     from .config import load_profile
     from .data import DATASETS
@@ -168,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     profile_args(sp)
     sp.add_argument("--figure", action="append", default=None)
     sp.set_defaults(func=cmd_figures)
+
+    sp = sub.add_parser("golden", help="write tests/regression/<profile>_<experiment>.json from finished runs")
+    profile_args(sp)
+    sp.add_argument("--experiment", action="append", default=None,
+                    help="experiment(s) to record (default: those marked golden: true in the profile)")
+    sp.set_defaults(func=cmd_golden)
 
     sp = sub.add_parser("list", help="registered methods, datasets and experiments")
     sp.set_defaults(func=cmd_list)

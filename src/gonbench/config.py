@@ -207,10 +207,23 @@ def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed:
                 raise ConfigError(f"unknown key {key!r} in {where} for method {base_method}; "
                                   f"valid keys: {', '.join(sorted(hints))}")
             values[key] = check_type(key, value, hints[key])
+    values = {k: _expand_paths(v, cfg) for k, v in values.items()}
     spec = dict(values, profile=cfg.get("profile", "custom"), experiment=experiment, method=base_method,
                 method_label=method, dataset=dataset, seed=int(seed))
     spec["config_hash"] = spec_hash(spec)
     return spec
+
+
+def _expand_paths(value: Any, cfg: dict) -> Any:
+    """``{results}`` and ``{profile}`` in string values name files of this profile (pretrained networks)."""
+    if isinstance(value, str) and "{" in value:
+        return value.format(results=cfg.get("results", "results"), profile=cfg.get("profile", "custom"))
+    return value
+
+
+def artifact_inputs(spec: dict) -> list[str]:
+    """Files a run reads besides its data: every ``*_path`` value (the Snakefile makes them inputs)."""
+    return [v for k, v in spec.items() if k.endswith("_path") and isinstance(v, str) and v]
 
 
 def known_keys() -> set[str]:

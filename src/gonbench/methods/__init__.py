@@ -1,5 +1,5 @@
 """Method registry; importing this package registers every method family (one module each)."""
-from . import ae, glo, gon  # noqa: F401  (registration on import)
+from . import ae, glo, gon, implicit, vae  # noqa: F401  (registration on import)
 from .base import METHODS, DataInfo, Method, MethodConfig, build_method, count_parameters
 
 __all__ = ["METHODS", "DataInfo", "Method", "MethodConfig", "build_method", "count_parameters", "list_methods"]

@@ -128,3 +128,38 @@ class GONDetach10(GON):
 
     name = "gon_detach_10"
     Config = GONDetach10Config
+
+
+@dataclass
+class GONClassifierConfig(GONConfig):
+    nz: int = 2  # GON paper, Figure 12: a 2-D latent drawn coloured by class
+    class_weight: float = 1.0  # weight of the cross-entropy term against the reconstruction loss
+
+
+@register_method
+class GONClassifier(GON):
+    """GON paper, Sec. 3.5: a linear softmax classifier on z = -grad at the origin, trained jointly with
+    the reconstruction loss; the cross-entropy reaches F through z's second-order path."""
+
+    name = "gon_classifier"
+    Config = GONClassifierConfig
+
+    def __init__(self, cfg: GONClassifierConfig, data: DataInfo) -> None:
+        super().__init__(cfg, data)
+        self.classifier = torch.nn.Linear(cfg.nz, data.classes)
+
+    def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
+        x, y = batch["x"], batch["y"]
+        z = self.encode(x)
+        recon = squared_error(self.decoder(z), x)
+        logits = self.classifier(z)
+        ce = torch.nn.functional.cross_entropy(logits, y)
+        acc = (logits.argmax(1) == y).float().mean()
+        return {"loss": recon + self.cfg.class_weight * ce, "recon": recon, "ce": ce, "accuracy": acc}
+
+    def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        x, y = batch["x"], batch["y"]
+        z = self.encode(x, detach=True)
+        x_hat = self.decoder(z)
+        return {"recon_sse": ((x_hat - x) ** 2).flatten(1).sum(1), "accuracy": (self.classifier(z).argmax(1) == y).float(),
+                "_recon": x_hat, "_latent": z}

@@ -2,3 +2,6 @@
 from .conv import ACTIVATIONS, ConvDecoder, ConvEncoder, TiedConvEncoder, make_activation
 
 __all__ = ["ACTIVATIONS", "ConvDecoder", "ConvEncoder", "TiedConvEncoder", "make_activation"]
+from .siren import Siren, SineLayer, coordinate_grid  # noqa: E402
+
+__all__ += ["Siren", "SineLayer", "coordinate_grid"]

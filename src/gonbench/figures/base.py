@@ -1,4 +1,4 @@
-"""Figures named after the paper figures they reproduce.
+"""Registry and helpers shared by every figure module.
 
 Each figure is written as PNG + PDF with the data behind it as CSV and its caption (profile, datasets,
 seeds, epochs) as <name>.caption.md, under reports/<profile>/figures/. Error bands are ± std over seeds.
@@ -14,9 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .aggregate import DATASET_TITLES  # noqa: E402
-from .config import expand_runs  # noqa: E402
-from .io import read_json, read_jsonl, save_with, write_text  # noqa: E402
+from ..config import expand_runs  # noqa: E402
+from ..io import read_json, read_jsonl, save_with, write_text  # noqa: E402
 
 FigureFn = Callable[[dict, Path], list[Path]]
 FIGURES: dict[str, FigureFn] = {}
@@ -76,26 +75,6 @@ def describe_runs(frame: pd.DataFrame) -> str:
     return f"seeds {', '.join(map(str, seeds))}; epochs {', '.join(map(str, epochs))}; bands are ± std over seeds"
 
 
-@register_figure("table1_curves")
-def table1_curves(cfg: dict) -> list[Path]:
-    """Validation loss per epoch of every Table 1 method (the curves behind the table, cf. Figure 2b)."""
-    logs = epoch_logs(cfg, "table1")
-    datasets = list(dict.fromkeys(logs["dataset"])) if len(logs) else []
-    fig, axes = plt.subplots(1, max(len(datasets), 1), figsize=(4.2 * max(len(datasets), 1), 3.4), squeeze=False)
-    data = []
-    for ax, dataset in zip(axes[0], datasets):
-        sub = logs[logs["dataset"] == dataset]
-        for label in dict.fromkeys(sub["method_label"]):
-            data.append(band(ax, sub[sub["method_label"] == label], "epoch", "val_recon_sse", label)
-                        .assign(dataset=dataset))
-        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", ylabel="validation SSE per image",
-               yscale="log")
-        ax.legend(fontsize=8)
-    caption = (f"Validation reconstruction loss (summed squared error per image, log scale) per epoch of the "
-               f"Table 1 methods. Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; {describe_runs(logs)}.")
-    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "table1_curves")
-
-
 def build_figures(cfg: dict, only: list[str] | None = None) -> list[Path]:
     """Draw every registered figure that an experiment of the profile lists in its ``outputs``."""
     wanted = {n for exp in cfg.get("experiments", {}).values() for n in exp.get("outputs", []) if n in FIGURES}
@@ -105,3 +84,26 @@ def build_figures(cfg: dict, only: list[str] | None = None) -> list[Path]:
             continue
         written += FIGURES[name](cfg)
     return written
+
+
+def seed0_run(cfg: dict, experiment: str, method_label: str, dataset: str):
+    """The first seed's run of a cell, loaded (or None when it has not been trained)."""
+    from ..runs import load_run
+
+    keys = [k for k in expand_runs(cfg, [experiment]) if k.method_label == method_label and k.dataset == dataset]
+    for key in sorted(keys, key=lambda k: k.seed):
+        path = key.path(Path(cfg.get("results", "results")), cfg["profile"])
+        if (path / "train.json").exists():
+            return load_run(path)
+    return None
+
+
+def show_grid(ax, images, nrow: int, title: str = "") -> None:
+    """Draw a [N, C, H, W] batch in [0, 1] as one image grid on ``ax``."""
+    from torchvision.utils import make_grid
+
+    grid = make_grid(images.detach().clamp(0, 1).cpu(), nrow=nrow, padding=1, pad_value=1.0)
+    ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray" if grid.shape[0] == 1 else None, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)

@@ -1,0 +1,50 @@
+"""Golden metrics: the quick profile's per-run results, committed under tests/regression/ as a regression check.
+
+Regenerate on purpose (after a change that is meant to move the numbers) with::
+
+    uv run snakemake --cores all --configfile config/quick.yaml
+    uv run gonbench golden --profile quick
+
+The file records the exact versions and machine that produced it next to every run's metrics.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .config import expand_runs
+from .errors import RunStateError
+from .io import read_json, write_json
+from .runtime import environment
+
+GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "psnr", "ssim", "elbo_bpd")
+REGENERATE = "uv run snakemake --cores all --configfile config/quick.yaml && uv run gonbench golden --profile quick"
+
+
+def golden_path(profile: str, experiment: str) -> Path:
+    return Path("tests") / "regression" / f"{profile}_{experiment}.json"
+
+
+def collect_golden(cfg: dict, experiment: str) -> dict:
+    results = Path(cfg.get("results", "results"))
+    runs, missing = {}, []
+    for key in expand_runs(cfg, [experiment]):
+        path = key.path(results, cfg["profile"]) / "metrics.json"
+        if not path.exists():
+            missing.append(str(path))
+            continue
+        metrics = read_json(path)
+        runs[f"{key.method_label}/{key.dataset}/seed{key.seed}"] = {
+            k: metrics[k] for k in GOLDEN_METRICS if k in metrics}
+    if missing:
+        raise RunStateError(f"{len(missing)} runs of {experiment} have no metrics.json (first: {missing[0]}); "
+                            f"run the profile first: {REGENERATE.split(' && ')[0]}")
+    return {"profile": cfg["profile"], "experiment": experiment, "regenerate": REGENERATE,
+            "environment": environment(torch.device("cpu")), "runs": runs}
+
+
+def write_golden(cfg: dict, experiment: str, out: Path | None = None) -> Path:
+    out = Path(out) if out else golden_path(cfg["profile"], experiment)
+    write_json(out, collect_golden(cfg, experiment))
+    return out
