@@ -32,3 +32,13 @@ def test_psnr_of_a_known_error():
 def test_ssim_is_one_for_identical_images():
     x = torch.rand(2, 1, 16, 16)
     assert abs(M.ssim(x, x) - 1.0) < 1e-5
+
+
+def test_psnr_and_ssim_match_torchmetrics():
+    from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 32, 32)
+    x_hat = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
+    assert abs(M.psnr(x_hat, x) - float(peak_signal_noise_ratio(x_hat, x, data_range=1.0))) < 1e-4
+    assert abs(M.ssim(x_hat, x) - float(structural_similarity_index_measure(x_hat, x, data_range=1.0))) < 1e-4

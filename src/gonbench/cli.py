@@ -104,7 +104,7 @@ def cmd_list(args) -> None:
     from .data import DATASETS
     from .methods import METHODS, DataInfo, build_method, count_parameters
 
-    print("methods (parameters for 1 channel, 32x32, default config):")
+    print("methods (parameters for 1 channel, 32x32, default config; GLO adds nz per training image):")
     info = DataInfo(channels=1, image_size=32, classes=10, train_size=1)
     for name in METHODS.names():
         cls = METHODS.get(name)

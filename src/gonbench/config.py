@@ -234,13 +234,30 @@ def known_keys() -> set[str]:
     return keys
 
 
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
+def _fields_of(spec: dict) -> list[dataclasses.Field]:
+    return list(dataclasses.fields(TrainConfig)) + list(dataclasses.fields(METHODS.get(spec["method"]).Config))
+
+
 def method_values(spec: dict) -> dict:
-    """The subset of a spec that configures the method itself."""
-    return {f.name: spec[f.name] for f in dataclasses.fields(METHODS.get(spec["method"]).Config)}
+    """The subset of a spec that configures the method itself. A field added to a method after a run was
+    made is absent from that run's config.json; the run was made with the behaviour of its default."""
+    return {f.name: spec.get(f.name, _default(f)) for f in dataclasses.fields(METHODS.get(spec["method"]).Config)}
 
 
 def train_config(spec: dict) -> TrainConfig:
-    return TrainConfig(**{f.name: spec[f.name] for f in dataclasses.fields(TrainConfig)})
+    return TrainConfig(**{f.name: spec.get(f.name, _default(f)) for f in dataclasses.fields(TrainConfig)})
+
+
+def spec_differences(old: dict, new: dict) -> list[str]:
+    """Keys in which two specs of the same run differ. A key that a run directory lacks counts as equal
+    when the new spec gives it its default: the field did not exist yet and its default is the old behaviour."""
+    defaults = {f.name: _default(f) for f in _fields_of(new)}
+    keys = (set(old) | set(new)) - set(NOT_HASHED)
+    return sorted(k for k in keys if old.get(k, defaults.get(k)) != new.get(k, defaults.get(k)))
 
 
 NOT_HASHED = ("config_hash", "data_root", "data_cache")  # where data lives does not change the run

@@ -13,7 +13,8 @@ import torch
 
 from . import metrics as M
 from .errors import RunStateError
-from .io import save_with, write_json
+from .images import save_grid
+from .io import write_json
 from .runs import Run, load_run
 from .runtime import environment, peak_memory_mb
 from .validation import validation_pass
@@ -70,6 +71,4 @@ def method_metrics(run: Run) -> dict:
 
 
 def _save_grid(path: Path, images: torch.Tensor, nrow: int) -> None:
-    from torchvision.utils import save_image
-
-    save_with(path, lambda tmp: save_image(images.clamp(0, 1).cpu(), tmp, nrow=nrow, padding=1, format="png"))
+    save_grid(path, images, nrow)

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .config import method_values, train_config
+from .config import method_values, spec_differences, train_config
 from .data import ImageSplits, subset
 from .errors import SpecMismatch, TrainingDiverged
 from .io import read_json, torch_save, write_json, write_text
@@ -42,9 +42,8 @@ def claim_run_dir(out: Path, spec: dict) -> None:
     """Write config.json, or check that the one already there describes the same run."""
     cfg_path = out / "config.json"
     if cfg_path.exists():
-        old = read_json(cfg_path)
-        if old.get("config_hash") != spec["config_hash"]:
-            changed = sorted(k for k in set(old) | set(spec) if old.get(k) != spec.get(k) and k != "config_hash")
+        changed = spec_differences(read_json(cfg_path), spec)
+        if changed:
             raise SpecMismatch(f"{out} holds a run with a different spec (differs in: {', '.join(changed)}); "
                                f"delete the directory or choose another --out")
     else:
@@ -52,9 +51,10 @@ def claim_run_dir(out: Path, spec: dict) -> None:
 
 
 def is_finished(out: Path, spec: dict) -> bool:
-    """A finished run has train.json written for exactly this spec."""
-    summary = Path(out) / "train.json"
-    return summary.exists() and read_json(summary).get("config_hash") == spec["config_hash"]
+    """A finished run has train.json and a config.json describing this same run."""
+    out = Path(out)
+    return (out / "train.json").exists() and (out / "config.json").exists() \
+        and not spec_differences(read_json(out / "config.json"), spec)
 
 
 def build_model(spec: dict, info: DataInfo, device: torch.device) -> Method:

@@ -3,7 +3,7 @@
 Each figure is written as PNG + PDF with the data behind it as CSV and its caption as <name>.caption.md
 under reports/<profile>/figures/.
 """
-from . import curves, generative  # noqa: F401  (registration on import)
+from . import ablations, curves, generative  # noqa: F401  (registration on import)
 from .base import FIGURES, build_figures, register_figure
 
 __all__ = ["FIGURES", "build_figures", "register_figure"]

@@ -100,9 +100,9 @@ def seed0_run(cfg: dict, experiment: str, method_label: str, dataset: str):
 
 def show_grid(ax, images, nrow: int, title: str = "") -> None:
     """Draw a [N, C, H, W] batch in [0, 1] as one image grid on ``ax``."""
-    from torchvision.utils import make_grid
+    from ..images import make_grid
 
-    grid = make_grid(images.detach().clamp(0, 1).cpu(), nrow=nrow, padding=1, pad_value=1.0)
+    grid = make_grid(images, nrow)
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray" if grid.shape[0] == 1 else None, interpolation="nearest")
     ax.set_axis_off()
     if title:

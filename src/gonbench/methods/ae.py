@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 
 from ..nets import ConvDecoder, ConvEncoder, TiedConvEncoder
-from .base import Batch, DataInfo, Method, MethodConfig, register_method
+from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
 from .gon import squared_error
 
 
@@ -15,6 +15,7 @@ class AEConfig(MethodConfig):
     nz: int = 32
     ngf: int = 16
     depth: int = 3
+    latent_hw: int = 1
     activation: str = "elu"
 
 
@@ -28,8 +29,9 @@ class AE(Method):
 
     def __init__(self, cfg: AEConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        kw = dict(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation)
-        self.decoder = ConvDecoder(**kw)
+        kw = dict(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation,
+                  latent_hw=cfg.latent_hw)
+        self.decoder = check_geometry(ConvDecoder(**kw), data)
         self.encoder = self.make_encoder(cfg, kw)
 
     def make_encoder(self, cfg: AEConfig, kw: dict) -> torch.nn.Module:

@@ -109,5 +109,14 @@ def build_method(name: str, data: DataInfo, **values: Any) -> Method:
     return cls(cls.Config(**values), data)
 
 
+def check_geometry(decoder: nn.Module, data: DataInfo) -> nn.Module:
+    """Refuse a decoder whose output size is not the data's (depth / latent_hw / image_size disagree)."""
+    if decoder.image_size != data.image_size:
+        raise ConfigError(f"the decoder makes {decoder.image_size}x{decoder.image_size} images but the data is "
+                          f"{data.image_size}x{data.image_size}; choose depth and latent_hw so that "
+                          f"stem size * 2**depth = image_size (stem size 4 for latent_hw=1, else latent_hw)")
+    return decoder
+
+
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from ..nets import ConvDecoder
-from .base import Batch, DataInfo, Method, MethodConfig, register_method
+from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
 from .gon import squared_error
 
 
@@ -22,6 +22,7 @@ class GLOConfig(MethodConfig):
     nz: int = 32
     ngf: int = 16
     depth: int = 3
+    latent_hw: int = 1
     activation: str = "elu"
     latent_lr: float = 1e-3  # Adam on the latent table (the decoder uses lr)
     latent_init_std: float = 0.1  # latents start at N(0, std^2 I)
@@ -31,14 +32,17 @@ class GLOConfig(MethodConfig):
 
 @register_method
 class GLO(Method):
+    """A free latent per training image, optimised with the decoder; validation latents fitted (Table 1, "GLO")."""
+
     name = "glo"
     Config = GLOConfig
     paper = "Bojanowski et al., Optimizing the Latent Space of Generative Networks, ICML 2018"
 
     def __init__(self, cfg: GLOConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.decoder = ConvDecoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation)
-        self.latents = nn.Embedding(data.train_size, cfg.nz)
+        self.decoder = check_geometry(ConvDecoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
+                                                  activation=cfg.activation, latent_hw=cfg.latent_hw), data)
+        self.latents = nn.Embedding(data.train_size, self.decoder.latent_dim)
         nn.init.normal_(self.latents.weight, std=cfg.latent_init_std)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -51,7 +55,7 @@ class GLO(Method):
 
     def fit_latents(self, x: torch.Tensor) -> torch.Tensor:
         """Latents for unseen images: minimise the training loss over z only (decoder weights frozen)."""
-        z = torch.zeros(x.shape[0], self.cfg.nz, device=x.device, dtype=x.dtype, requires_grad=True)
+        z = torch.zeros(x.shape[0], self.decoder.latent_dim, device=x.device, dtype=x.dtype, requires_grad=True)
         opt = torch.optim.Adam([z], lr=self.cfg.fit_lr)
         frozen = [p for p in self.decoder.parameters() if p.requires_grad]
         for p in frozen:

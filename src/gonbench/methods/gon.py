@@ -12,14 +12,15 @@ from typing import Literal
 import torch
 
 from ..nets import ConvDecoder
-from .base import Batch, DataInfo, Method, MethodConfig, register_method
+from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
 
 
 @dataclass
 class GONConfig(MethodConfig):
     nz: int = 32  # latent size
     ngf: int = 16  # decoder width (16 -> 74,321 parameters for one channel)
-    depth: int = 3  # upsampling blocks after the 4x4 stem: image size = 4 * 2**depth
+    depth: int = 3  # upsampling blocks after the stem: image size = stem size * 2**depth
+    latent_hw: int = 1  # latent spatial size L (Appendix B); the latent has nz * L * L values
     activation: str = "elu"
     steps: int = 1  # gradient steps from the origin
     step_size: float = 1.0  # 1 step of size 1 is exactly z = -grad
@@ -56,15 +57,15 @@ class GONBase(Method):
 
     def __init__(self, cfg: GONConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.decoder = ConvDecoder(nz=self.latent_channels, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
-                                   activation=cfg.activation)
+        self.decoder = check_geometry(ConvDecoder(nz=self.latent_channels, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
+                                                  activation=cfg.activation, latent_hw=cfg.latent_hw), data)
 
     @property
     def latent_channels(self) -> int:
         return self.cfg.nz
 
     def origin(self, x: torch.Tensor) -> torch.Tensor:
-        z0 = torch.zeros(x.shape[0], self.cfg.nz, device=x.device, dtype=x.dtype)
+        z0 = torch.zeros(x.shape[0], self.decoder.latent_dim, device=x.device, dtype=x.dtype)
         if self.cfg.z0_std > 0:
             z0 = z0 + self.cfg.z0_std * torch.randn_like(z0)
         return z0
@@ -78,6 +79,8 @@ class GONBase(Method):
 
 @register_method
 class GON(GONBase):
+    """One gradient step from the origin with the graph kept: z = -grad L(x, F(0)) (Table 1, "GON")."""
+
     name = "gon"
     paper = "Bond-Taylor & Willcocks, Gradient Origin Networks, ICLR 2021"
 
@@ -146,7 +149,7 @@ class GONClassifier(GON):
 
     def __init__(self, cfg: GONClassifierConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.classifier = torch.nn.Linear(cfg.nz, data.classes)
+        self.classifier = torch.nn.Linear(self.decoder.latent_dim, data.classes)
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x, y = batch["x"], batch["y"]

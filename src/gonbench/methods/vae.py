@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from .. import likelihoods as L
 from ..nets import ConvDecoder, ConvEncoder
-from .base import Batch, DataInfo, Method, MethodConfig, register_method
+from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
 
 
 @dataclass
@@ -36,7 +36,8 @@ class VariationalBase(Method):
 
     def __init__(self, cfg: VAEConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.decoder = ConvDecoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation)
+        self.decoder = check_geometry(ConvDecoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
+                                                  activation=cfg.activation), data)
         self.fc_mu = nn.Linear(cfg.nz, cfg.nz)
         self.fc_logvar = nn.Linear(cfg.nz, cfg.nz)
         # one log-scale per channel for the discretised logistic (unused by the Bernoulli likelihood)

@@ -3,6 +3,10 @@
 Decoder (Bond-Taylor & Willcocks 2021, Sec. 4; reference code cwkx/GON): a latent [nz, 1, 1] is upsampled
 by ConvT(k4, s1, p0) to 4x4, then ``depth`` ConvT(k4, s2, p1) blocks double the size; BatchNorm + activation
 after every layer but the last, Sigmoid output. With nz=32, ngf=16, nc=1, depth=3 it has 74,321 parameters.
+
+Appendix B varies the depth through the latent's spatial size: with ``latent_hw`` = L > 1 the latent is
+[nz, L, L], the stem is a ConvT(k3, s1, p1) that keeps L x L, and ``depth`` blocks reach L * 2**depth.
+Latents are passed flat, [B, nz * L * L].
 """
 from __future__ import annotations
 
@@ -41,47 +45,56 @@ def decoder_widths(nz: int, ngf: int, nc: int, depth: int) -> list[int]:
     return [nz] + [ngf * 2 ** (depth - 1 - i) for i in range(depth)] + [nc]
 
 
+def stem_geometry(latent_hw: int) -> tuple[int, int, int, int]:
+    """(kernel, stride, padding, output size) of the first layer for a latent of spatial size L."""
+    return (4, 1, 0, 4) if latent_hw == 1 else (3, 1, 1, latent_hw)
+
+
 class ConvDecoder(nn.Module):
     def __init__(self, *, nz: int = 32, ngf: int = 16, nc: int = 1, depth: int = 3,
-                 activation: str = "elu", batchnorm: bool = True) -> None:
+                 activation: str = "elu", batchnorm: bool = True, latent_hw: int = 1) -> None:
         super().__init__()
-        self.nz, self.nc, self.depth = nz, nc, depth
-        self.image_size = 4 * 2**depth
+        self.nz, self.nc, self.depth, self.latent_hw = nz, nc, depth, latent_hw
+        k0, s0, p0, stem_size = stem_geometry(latent_hw)
+        self.image_size = stem_size * 2**depth
+        self.latent_dim = nz * latent_hw**2
         widths = decoder_widths(nz, ngf, nc, depth)
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()
         self.acts = nn.ModuleList()
         for i, (cin, cout) in enumerate(zip(widths[:-1], widths[1:])):
-            stride, pad = (1, 0) if i == 0 else (2, 1)
-            self.convs.append(nn.ConvTranspose2d(cin, cout, 4, stride, pad))
+            self.convs.append(nn.ConvTranspose2d(cin, cout, k0, s0, p0) if i == 0
+                              else nn.ConvTranspose2d(cin, cout, 4, 2, 1))
             if i < depth:
                 self.norms.append(nn.BatchNorm2d(cout) if batchnorm else nn.Identity())
                 self.acts.append(make_activation(activation))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = z.view(z.shape[0], self.nz, 1, 1)  # [B, nz] or [B, nz, 1, 1]
+        h = z.view(z.shape[0], self.nz, self.latent_hw, self.latent_hw)  # flat [B, nz*L*L] -> [B, nz, L, L]
         for conv, norm, act in zip(self.convs, self.norms, self.acts):
             h = act(norm(conv(h)))
         return torch.sigmoid(self.convs[-1](h))  # [B, nc, S, S]
 
 
 class ConvEncoder(nn.Module):
-    """Mirror of the decoder: Conv(k4, s2, p1) blocks down to 4x4, then Conv(k4, s1, p0) to [nz, 1, 1]."""
+    """Mirror of the decoder: Conv(k4, s2, p1) blocks down to the stem size, then the stem's adjoint
+    geometry (Conv k4 s1 p0 to [nz, 1, 1], or Conv k3 s1 p1 keeping L x L); flat [B, nz*L*L] output."""
 
     def __init__(self, *, nz: int = 32, ngf: int = 16, nc: int = 1, depth: int = 3,
-                 activation: str = "elu", batchnorm: bool = True) -> None:
+                 activation: str = "elu", batchnorm: bool = True, latent_hw: int = 1) -> None:
         super().__init__()
         widths = decoder_widths(nz, ngf, nc, depth)[::-1]  # nc, ngf, 2ngf, 4ngf, nz
+        k0, s0, p0, _ = stem_geometry(latent_hw)
         layers: list[nn.Module] = []
         for i, (cin, cout) in enumerate(zip(widths[:-1], widths[1:])):
             last = i == depth
-            layers.append(nn.Conv2d(cin, cout, 4, 1 if last else 2, 0 if last else 1))
+            layers.append(nn.Conv2d(cin, cout, k0, s0, p0) if last else nn.Conv2d(cin, cout, 4, 2, 1))
             if not last:
                 layers += [nn.BatchNorm2d(cout) if batchnorm else nn.Identity(), make_activation(activation)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).flatten(1)  # [B, nz]
+        return self.net(x).flatten(1)  # [B, nz * L * L]
 
 
 class TiedConvEncoder(nn.Module):
