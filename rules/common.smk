@@ -58,5 +58,9 @@ def final_outputs():
     return outputs.report_files(config)
 
 
+def experiment_outputs(experiment):
+    return outputs.report_files(config, experiment)
+
+
 def experiment_of_output(name):
     return outputs.experiment_of_output(config, name)

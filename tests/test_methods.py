@@ -4,14 +4,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gonbench.methods import DataInfo, build_method, count_parameters, list_methods
+from gonbench.methods import METHODS, DataInfo, build_method, count_parameters, list_methods
 
 
 @pytest.mark.parametrize("name", list_methods())
 def test_method_trains_one_step(name):
     torch.manual_seed(0)
-    model = build_method(name, DataInfo(channels=1, image_size=32, classes=10, train_size=16))
-    batch = {"x": torch.rand(8, 1, 32, 32), "y": torch.zeros(8, dtype=torch.long), "index": torch.arange(8)}
+    size = METHODS.get(name).image_size or 32  # PPGN's networks are fixed to 28x28
+    model = build_method(name, DataInfo(channels=1, image_size=size, classes=10, train_size=16))
+    batch = {"x": torch.rand(8, 1, size, size), "y": torch.zeros(8, dtype=torch.long), "index": torch.arange(8)}
     optimizers = model.configure_optimizers()
     before = [p.detach().clone() for p in model.parameters()]
     logs = model.train_step(batch, optimizers)

@@ -12,8 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def dry_run(*args: str) -> dict[str, int]:
-    out = subprocess.run(SNAKEMAKE + ["-n", "--quiet", "rules", *args], cwd=REPO, capture_output=True, text=True)
+def dry_run(*args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
+    out = subprocess.run(SNAKEMAKE + [*targets, "-n", "--quiet", "rules", *args], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout + out.stderr, re.M))
     return {k: int(v) for k, v in counts.items()}
@@ -54,3 +54,16 @@ def test_quick_profile_dag():
 def test_lint_is_clean(configfile):
     out = subprocess.run(SNAKEMAKE + ["--lint", "--configfile", configfile], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    test_command = re.search(r"```bash\n(.*pytest)\n```", readme).group(1)
+    assert test_command in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+def test_each_experiment_is_a_target(tmp_path):
+    counts = dry_run("--configfile", "config/quick.yaml", "--config", f"results={tmp_path}/r",
+                     f"reports={tmp_path}/p", targets=("table2",))
+    assert counts["table2"] == 1 and "fig3" not in counts
+    assert counts["train"] == counts["evaluate"] == 2 * 4 * 3  # vgon, vae x 4 datasets x 3 seeds

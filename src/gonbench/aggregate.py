@@ -29,6 +29,13 @@ class TableSpec:
     groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (group title, ((method, row title), ...))
     reference: str | None = None  # key in reference/gon_paper.yaml
     decimals: int = 2
+    # several metrics side by side, (metric, column title, decimals); empty = ``metric`` alone, one column per dataset
+    columns: tuple[tuple[str, str, int], ...] = ()
+    note: str = ""  # protocol sentence appended to the caption
+
+
+def metric_columns(spec: TableSpec) -> tuple[tuple[str, str, int], ...]:
+    return spec.columns or ((spec.metric, "", spec.decimals),)
 
 
 TABLES = {
@@ -43,6 +50,22 @@ TABLES = {
         "GON paper Table 2: validation negative ELBO in bits/dim, VAE vs variational GON",
         (("Negative ELBO (bits/dim)", (("vgon", "VGON"), ("vae", "VAE"))),),
         reference="table2", decimals=3),
+    "ppgn": TableSpec(
+        "ppgn", "ppgn", "sample_accuracy",
+        "PPGN-h with critics on encoder codes (Pakdaman 2018): class-conditional MALA-approx samples and reconstructions",
+        (("Image critic", (("ppgn_vanilla", "vanilla (D)"),)),
+         ("Code critic", (("ppgn_fc1", "fc1 (D1)"), ("ppgn_fc1_adv_only", "fc1, adversarial term only"),
+                          ("ppgn_fc1_no_pixel", "fc1, no pixel term"))),
+         ("Both critics", (("ppgn_combined", "combined (D + D1)"), ("ppgn_random", "random (D or D1)")))),
+        columns=(("sample_accuracy", "accuracy", 3), ("sample_confidence", "confidence", 3), ("kid", "KID", 1),
+                 ("recon_mse", "recon MSE", 4), ("train_seconds", "train s", 0),
+                 ("critic_iter_seconds", "s / critic iter", 3), ("gen_update_seconds", "s / G update", 3)),
+        note=("Samples: MALA-approx chains conditioned through E's softmax, scored by an independently trained "
+              "classifier (another architecture): its top-1 agreement with the requested class, its mean top-1 "
+              "probability, and KID (unbiased MMD^2, cubic polynomial kernel) between its penultimate features of "
+              "the samples and of the validation digits. recon MSE: per-pixel squared error of G(E_fc1(x)) in [0, 1] "
+              "on the validation split. Times: wall seconds of training, per critic iteration, per generator update. "
+              "Sampler steps, chains and widths are in each run's config.json.")),
 }
 
 
@@ -85,14 +108,17 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict) -> tuple[pd.Data
                 continue
             for dataset in datasets:
                 cell = runs[(runs["method_label"] == method) & (runs["dataset"] == dataset)] if len(runs) else runs
-                values = cell[f"m.{spec.metric}"].astype(float) if len(cell) else pd.Series(dtype=float)
-                paper = ref.get("values", {}).get(method, {}).get(dataset)
-                records.append({"group": group, "method": method, "row": title, "dataset": dataset,
-                                "mean": values.mean() if len(values) else float("nan"),
-                                "std": values.std(ddof=1) if len(values) > 1 else float("nan"),
-                                "n_seeds": len(values), "seeds": " ".join(str(s) for s in sorted(cell["seed"])) if len(cell) else "",
-                                "paper_mean": paper[0] if paper else float("nan"),
-                                "paper_std": paper[1] if paper else float("nan")})
+                for metric, column, _ in metric_columns(spec):
+                    values = cell[f"m.{metric}"].astype(float).dropna() if f"m.{metric}" in cell else pd.Series(dtype=float)
+                    paper = ref.get("values", {}).get(method, {}).get(dataset)
+                    records.append({"group": group, "method": method, "row": title, "dataset": dataset,
+                                    "metric": metric, "column": column,
+                                    "mean": values.mean() if len(values) else float("nan"),
+                                    "std": values.std(ddof=1) if len(values) > 1 else float("nan"),
+                                    "n_seeds": len(values),
+                                    "seeds": " ".join(str(s) for s in sorted(cell["seed"])) if len(cell) else "",
+                                    "paper_mean": paper[0] if paper else float("nan"),
+                                    "paper_std": paper[1] if paper else float("nan")})
     frame = pd.DataFrame(records)
     caption = _caption(spec, runs, cfg, ref)
     return frame, caption
@@ -121,6 +147,8 @@ def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
              f"batch {values('batch_size')}, BatchNorm in {values('bn_protocol')} mode at evaluation "
              f"(both modes are in each run's metrics.json), seeds {values('seed')}; mean ± std over seeds.",
              f"Subsets: {sizes}.{likelihood}"]
+    if spec.note:
+        parts.append(spec.note)
     if ref:
         missing = "" if ref.get("values") else " (paper values not yet transcribed: column shows —)"
         parts.append(f"Paper column: {ref.get('source', '')}, {ref.get('metric', '')}{missing}.")
@@ -133,18 +161,23 @@ def _size(v) -> str:
 
 def render(frame: pd.DataFrame, spec: TableSpec, caption: str, cfg: dict) -> tuple[str, str]:
     datasets = list(dict.fromkeys(frame["dataset"])) if len(frame) else []
+    columns = metric_columns(spec)
     headers = ["", "Method"]
     for d in datasets:
-        headers += [DATASET_TITLES.get(d, d), "paper"]
+        for _, column, _ in columns:
+            title = DATASET_TITLES.get(d, d)
+            headers += [column if column and len(datasets) == 1 else " ".join(filter(None, (column, title)))]
+            headers += ["paper"] if spec.reference else []
     rows = []
     for (group, row), sub in frame.groupby(["group", "row"], sort=False):
         cells = [group, row]
         for d in datasets:
-            r = sub[sub["dataset"] == d].iloc[0]
-            ours = "—" if r["n_seeds"] == 0 else (fmt(r["mean"], r["std"], spec.decimals) if r["n_seeds"] > 1
-                                                  else f"{r['mean']:.{spec.decimals}f} (1 seed)")
-            paper = "—" if pd.isna(r["paper_mean"]) else fmt(r["paper_mean"], r["paper_std"], spec.decimals)
-            cells += [ours, paper]
+            for metric, _, decimals in columns:
+                r = sub[(sub["dataset"] == d) & (sub["metric"] == metric)].iloc[0]
+                ours = "—" if r["n_seeds"] == 0 else (fmt(r["mean"], r["std"], decimals) if r["n_seeds"] > 1
+                                                      else f"{r['mean']:.{decimals}f} (1 seed)")
+                paper = "—" if pd.isna(r["paper_mean"]) else fmt(r["paper_mean"], r["paper_std"], decimals)
+                cells += [ours, paper] if spec.reference else [ours]
         rows.append(cells)
     md = f"{tabulate(rows, headers=headers, tablefmt='github')}\n\n{caption}\n"
     latex = tabulate(rows, headers=headers, tablefmt="latex_booktabs")

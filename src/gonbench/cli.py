@@ -1,4 +1,4 @@
-"""``gonbench train|evaluate|prepare|aggregate|figures|list|check``: what the Snakefile rules call.
+"""``gonbench train|evaluate|prepare|pretrain|aggregate|figures|list|check``: what the Snakefile rules call.
 
 Errors a user can fix (unknown names, bad overrides, missing or corrupt data, a diverged run) end the
 command with a one-line message and exit status 2 (1 for a diverged run), never a traceback.
@@ -64,6 +64,22 @@ def cmd_train(args) -> None:
     print(f"{out}: trained {spec['epochs']} epochs")
 
 
+def cmd_pretrain(args) -> None:
+    from .data import load_prepared, resolve_data_root
+    from .pretrain import pretrain, pretrain_config, pretrained_path
+    from .runs import data_cache_path
+    from .runtime import select_device
+
+    cfg = _profile_cfg(args)
+    pc = pretrain_config(cfg, args.network)
+    cache = data_cache_path(_results_profile_dir(cfg), pc.dataset, pc.image_size)
+    splits = load_prepared(pc.dataset, resolve_data_root(cfg.get("data_root")), pc.image_size, cache)
+    out = Path(args.out) if args.out else pretrained_path(cfg, args.network)
+    summary = pretrain(args.network, pc, splits, out, select_device(args.device))
+    print(f"{out}: {args.network}, test accuracy {summary['test_accuracy']:.4f} "
+          f"({summary['train_images']} training images, {pc.epochs} epochs, {summary['train_seconds']:.0f} s)")
+
+
 def cmd_evaluate(args) -> None:
     from .evaluate import evaluate_run
     from .runtime import select_device
@@ -104,10 +120,10 @@ def cmd_list(args) -> None:
     from .data import DATASETS
     from .methods import METHODS, DataInfo, build_method, count_parameters
 
-    print("methods (parameters for 1 channel, 32x32, default config; GLO adds nz per training image):")
-    info = DataInfo(channels=1, image_size=32, classes=10, train_size=1)
+    print("methods (parameters for 1 channel, 32x32 unless fixed, default config; GLO adds nz per training image):")
     for name in METHODS.names():
         cls = METHODS.get(name)
+        info = DataInfo(channels=1, image_size=cls.image_size or 32, classes=10, train_size=1)
         print(f"  {name:<22} {count_parameters(build_method(name, info)):>10,}  {(cls.__doc__ or '').strip().splitlines()[0] if cls.__doc__ else ''}")
     print("datasets:")
     for name in DATASETS.names():
@@ -161,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--threads", type=int, default=None)
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("pretrain", help="train a network that runs reuse frozen (PPGN's encoder, the sample judge)")
+    profile_args(sp)
+    sp.add_argument("--network", required=True, help="ppgn_encoder or mnist_classifier")
+    sp.add_argument("--out", default=None, help="file (default results/<profile>/pretrained/<network>.pt)")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--threads", type=int, default=None)
+    sp.set_defaults(func=cmd_pretrain)
 
     sp = sub.add_parser("evaluate", help="compute a run's metrics.json")
     sp.add_argument("run_dirs", nargs="+")

@@ -97,6 +97,10 @@ def schema() -> dict:
     return yaml.safe_load(resources.files("gonbench.schemas").joinpath("config.schema.yaml").read_text())
 
 
+# Rule names of the Snakefile; each experiment also becomes a target rule named after it.
+WORKFLOW_RULES = ("all", "prepare_data", "train", "evaluate", "aggregate", "figure", "pretrain")
+
+
 def validate_profile(cfg: dict) -> dict:
     import jsonschema
 
@@ -106,6 +110,9 @@ def validate_profile(cfg: dict) -> dict:
         where = "/".join(map(str, exc.absolute_path)) or "top level"
         raise ConfigError(f"config error at {where}: {exc.message}") from None
     for name, exp in cfg.get("experiments", {}).items():
+        if name in WORKFLOW_RULES:
+            raise ConfigError(f"experiment name {name!r} is taken by a workflow rule; "
+                              f"choose a name other than {', '.join(WORKFLOW_RULES)}")
         for method in exp.get("methods", []):
             if method not in METHODS:
                 raise ConfigError(f"experiment {name} names unknown method {method!r}; "
@@ -186,7 +193,7 @@ def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed:
     hints = {**_hints(TrainConfig), **_hints(method_cls.Config)}
     values: dict[str, Any] = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
                               for f in dataclasses.fields(TrainConfig)}
-    values.update({f.name: f.default for f in dataclasses.fields(method_cls.Config)})
+    values.update({f.name: _default(f) for f in dataclasses.fields(method_cls.Config)})
     layers = [
         ("profile defaults", cfg.get("defaults", {})),
         (f"datasets.{dataset}", cfg.get("datasets", {}).get(dataset, {})),

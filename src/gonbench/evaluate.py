@@ -31,12 +31,13 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
     model, spec = run.model, run.spec
     x, y = run.val_data()
     x, y = x.to(run.device), y.to(run.device)
-    images_u8 = (x * 255).round().to(torch.uint8)
+    # in the stored form the loop reads: uint8 images, or float signals / codes as they are
+    stored = x if run.splits().val.is_floating_point() else (x * 255).round().to(torch.uint8)
     result: dict = {"protocol": {"bn_headline": spec["bn_protocol"], "eval_batch_size": spec["batch_size"],
                                  "val_images": len(x), "last_batch": "padded by wrap-around, padding ignored"}}
     outputs = {}
     for protocol in PROTOCOLS:
-        per_image = validation_pass(model, images_u8, y, spec["batch_size"], protocol)
+        per_image = validation_pass(model, stored, y, spec["batch_size"], protocol)
         for key, values in per_image.items():
             if key.startswith("_"):
                 outputs[(protocol, key)] = values

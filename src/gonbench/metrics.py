@@ -4,6 +4,8 @@ recon_sse: squared error summed over C x H x W per image, then averaged over ima
 elbo_bpd: negative ELBO in nats per image divided by (D ln 2), D = C x H x W (GON paper, Table 2).
 psnr / ssim: data_range = 1, the definitions of torchmetrics (tests compare against it); computed here
 because importing torchmetrics costs seconds in every evaluation job.
+kid: KID on features of a network trained here (the PPGN sample judge), never downloaded Inception weights.
+total_variation, iou, boundary_f: per-example numbers of the piecewise experiments (1-D signals, 2-D masks).
 """
 from __future__ import annotations
 
@@ -53,3 +55,70 @@ def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> float:
     c1, c2 = 0.01**2, 0.03**2
     score = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return float(score.mean())
+
+
+def mmd2_polynomial(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Unbiased MMD^2 between feature sets a [m, d] and b [n, d] under k(x, y) = (x.y / d + 1)^3, the
+    kernel of KID (Binkowski et al. 2018): within-set means exclude the diagonal (i = j) terms."""
+    a, b = a.double(), b.double()
+    m, n, d = len(a), len(b), a.shape[1]
+    k_aa, k_bb, k_ab = ((a @ a.T) / d + 1) ** 3, ((b @ b.T) / d + 1) ** 3, ((a @ b.T) / d + 1) ** 3
+    within_a = (k_aa.sum() - k_aa.diagonal().sum()) / (m * (m - 1))
+    within_b = (k_bb.sum() - k_bb.diagonal().sum()) / (n * (n - 1))
+    return float(within_a + within_b - 2 * k_ab.mean())
+
+
+def kid(a: torch.Tensor, b: torch.Tensor, *, subsets: int, subset_size: int,
+        generator: torch.Generator | None = None) -> tuple[float, float]:
+    """Kernel Inception Distance on given features: mean and std of ``mmd2_polynomial`` over ``subsets``
+    random subsets (without replacement) of ``subset_size`` rows of each set, capped at the smaller set."""
+    size = min(subset_size, len(a), len(b))
+    values = []
+    for _ in range(subsets):
+        ia = torch.randperm(len(a), generator=generator)[:size]
+        ib = torch.randperm(len(b), generator=generator)[:size]
+        values.append(mmd2_polynomial(a[ia.to(a.device)], b[ib.to(b.device)]))
+    t = torch.tensor(values, dtype=torch.float64)
+    return float(t.mean()), float(t.std()) if len(values) > 1 else 0.0
+
+
+def total_variation(signals: torch.Tensor) -> torch.Tensor:
+    """Sum of |x[t+1] - x[t]| along the last axis, per signal [B]."""
+    return signals.diff(dim=-1).abs().flatten(1).sum(1)
+
+
+def iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Intersection over union of boolean masks [B, ...], per mask; two empty masks agree perfectly (1)."""
+    pred, target = pred.flatten(1), target.flatten(1)
+    inter, union = (pred & target).sum(1).double(), (pred | target).sum(1).double()
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+
+
+def mask_boundary(masks: torch.Tensor) -> torch.Tensor:
+    """Foreground pixels of boolean masks [B, 1, H, W] with a 4-neighbour in the background (the image
+    border does not count as background)."""
+    import torch.nn.functional as F
+
+    background = F.pad((~masks).float(), (1, 1, 1, 1))
+    cross = background[..., :-2, 1:-1] + background[..., 2:, 1:-1] + background[..., 1:-1, :-2] + background[..., 1:-1, 2:]
+    return masks & (cross > 0)
+
+
+def boundary_f(pred: torch.Tensor, target: torch.Tensor, tolerance: int = 1) -> torch.Tensor:
+    """Boundary F-score of boolean masks [B, 1, H, W], per mask: precision = share of predicted boundary
+    pixels within ``tolerance`` pixels (Chebyshev distance) of the true boundary, recall the converse,
+    F = 2PR / (P + R); two masks without boundary score 1, one without boundary 0."""
+    import torch.nn.functional as F
+
+    bp, bt = mask_boundary(pred), mask_boundary(target)
+    size = 2 * tolerance + 1
+
+    def near(b: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(b.float(), size, stride=1, padding=tolerance) > 0
+
+    n_p, n_t = bp.flatten(1).sum(1).double(), bt.flatten(1).sum(1).double()
+    precision = (bp & near(bt)).flatten(1).sum(1) / n_p.clamp_min(1)
+    recall = (bt & near(bp)).flatten(1).sum(1) / n_t.clamp_min(1)
+    f = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
+    both_empty, one_empty = (n_p == 0) & (n_t == 0), (n_p == 0) ^ (n_t == 0)
+    return torch.where(both_empty, torch.ones_like(f), torch.where(one_empty, torch.zeros_like(f), f))

@@ -36,10 +36,13 @@ def experiment_of_output(cfg: dict, name: str) -> str:
     raise ConfigError(f"no experiment of profile {cfg['profile']} lists output {name!r}")
 
 
-def report_files(cfg: dict) -> list[str]:
+def report_files(cfg: dict, experiment: str | None = None) -> list[str]:
+    """Every table/figure file of the profile, or of one experiment."""
     root = Path(cfg.get("reports", "reports")) / cfg["profile"]
     files = []
-    for exp in cfg["experiments"].values():
+    for exp_name, exp in cfg["experiments"].items():
+        if experiment not in (None, exp_name):
+            continue
         for name in exp.get("outputs", []):
             if output_kind(name) == "table":
                 files += [str(root / f"{name}{ext}") for ext in (".md", ".tex", ".csv")]

@@ -50,7 +50,9 @@ def set_rng_state(state: dict) -> None:
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] -> float [0, 1]."""
+    """uint8 [0, 255] -> float [0, 1]; float data (generated signals, latent codes) is already in its units."""
+    if images.is_floating_point():
+        return images
     return images.float().div_(255.0)
 
 

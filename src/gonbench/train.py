@@ -2,7 +2,8 @@
 
 A run directory holds config.json (the resolved spec), checkpoint.pt (model, optimisers, RNG states,
 epoch, the log so far) and log.jsonl (one line per epoch, rewritten from the checkpoint on resume so a
-kill between the two writes never duplicates an epoch). Rerunning a finished run does nothing; rerunning
+kill between the two writes never duplicates an epoch); methods that log per step (PPGN's generator steps)
+also get steps.jsonl, kept the same way. Rerunning a finished run does nothing; rerunning
 an interrupted one resumes from its last completed epoch and ends bit-identical to an uninterrupted run
 (same machine). The step itself is ``method.train_step``: the loop knows nothing of losses.
 
@@ -28,8 +29,8 @@ from .validation import validation_pass
 
 
 def data_info(splits: ImageSplits, classes: int) -> DataInfo:
-    _, c, h, _ = splits.train.shape
-    return DataInfo(channels=c, image_size=h, classes=classes, train_size=len(splits.train))
+    _, c, _, w = splits.train.shape  # the last axis: images are square, 1-D signals are [N, 1, 1, n]
+    return DataInfo(channels=c, image_size=w, classes=classes, train_size=len(splits.train))
 
 
 def select_subsets(splits: ImageSplits, spec: dict) -> ImageSplits:
@@ -77,6 +78,7 @@ def train_run(spec: dict, out: Path, splits: ImageSplits, *, classes: int, devic
 
     ckpt_path = out / "checkpoint.pt"
     log: list[dict] = []
+    steps: list[dict] = []  # per-step records of methods that make them (pop_step_records) -> steps.jsonl
     start_epoch, train_seconds, snapshots = 0, 0.0, []
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
@@ -85,8 +87,10 @@ def train_run(spec: dict, out: Path, splits: ImageSplits, *, classes: int, devic
             opt.load_state_dict(ckpt["optimizers"][name])
         set_rng_state(ckpt["rng"])
         start_epoch, log, train_seconds = ckpt["epoch"], ckpt["log"], ckpt["train_seconds"]
-        snapshots = ckpt.get("snapshots", [])
+        snapshots, steps = ckpt.get("snapshots", []), ckpt.get("steps", [])
         write_text(out / "log.jsonl", "".join(_jsonl(r) for r in log))
+        if steps:
+            write_text(out / "steps.jsonl", "".join(_jsonl(r) for r in steps))
     if start_epoch >= tc.epochs:
         _write_summary(out, spec, log, train_seconds)
         return model
@@ -99,6 +103,7 @@ def train_run(spec: dict, out: Path, splits: ImageSplits, *, classes: int, devic
         model.train()
         t0 = time.perf_counter()
         sums: dict[str, float] = {}
+        counts: dict[str, int] = {}  # a key may be logged on some steps only (PPGN: generator terms)
         n_steps = 0
         for step, batch in enumerate(epoch_batches(train_x, train_y, tc.batch_size, seed=spec["seed"], epoch=epoch)):
             logs = model.train_step(batch, optimizers)
@@ -108,6 +113,7 @@ def train_run(spec: dict, out: Path, splits: ImageSplits, *, classes: int, devic
                                        f"is epoch {epoch}")
             for k, v in logs.items():
                 sums[k] = sums.get(k, 0.0) + v
+                counts[k] = counts.get(k, 0) + 1
             n_steps += 1
             steps_done += 1
             if pending_snapshots and train_seconds + time.perf_counter() - t0 >= pending_snapshots[0]:
@@ -118,7 +124,8 @@ def train_run(spec: dict, out: Path, splits: ImageSplits, *, classes: int, devic
         epoch_seconds = time.perf_counter() - t0
         train_seconds += epoch_seconds
         record = {"epoch": epoch + 1, "seconds": round(epoch_seconds, 4), "train_seconds": round(train_seconds, 4),
-                  "steps": n_steps, **{f"train_{k}": v / max(n_steps, 1) for k, v in sums.items()}}
+                  "steps": n_steps, **{f"train_{k}": v / counts[k] for k, v in sums.items()}}
+        steps += [dict(r, epoch=epoch + 1) for r in model.pop_step_records()]
         if (epoch + 1) % tc.val_every == 0 or epoch + 1 == tc.epochs:
             record.update({f"val_{k}": v for k, v in _val_means(model, val_x, val_y, tc).items()})
         log.append(record)
@@ -126,8 +133,10 @@ def train_run(spec: dict, out: Path, splits: ImageSplits, *, classes: int, devic
         torch_save(ckpt_path, {"spec": spec, "epoch": epoch + 1, "model": model.state_dict(),
                                "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                                "rng": rng_state(), "log": log, "train_seconds": train_seconds,
-                               "snapshots": snapshots, "memory": peak_memory_mb(device)})
+                               "snapshots": snapshots, "steps": steps, "memory": peak_memory_mb(device)})
         write_text(out / "log.jsonl", "".join(_jsonl(r) for r in log))
+        if steps:
+            write_text(out / "steps.jsonl", "".join(_jsonl(r) for r in steps))
     _write_summary(out, spec, log, train_seconds)
     return model
 

@@ -2,6 +2,8 @@
 
 Every image dataset is prepared once into uint8 tensors at the run's resolution and cached as a .pt
 file (the Snakefile's ``prepare_data`` rule); training reads the cache and converts batches to [0, 1].
+Generated 1-D data (``signals``: piecewise signals, latent codes) is float [N, 1, 1, n], made at n =
+image_size and never resized.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .digits import load_digits
 from ..errors import DataError
 from .files import resolve_data_root
 from .mnist import load_fashion_mnist, load_mnist
+from .signals import load_gaussian_codes, load_piecewise_constant, load_piecewise_linear
 from .smallnorb import load_smallnorb
 from .splits import ImageSplits, resize_uint8, subset
 
@@ -46,6 +49,9 @@ for info in (
     DatasetInfo("smallnorb", 1, 5, load_smallnorb, False),
     DatasetInfo("coil20", 1, 20, load_coil20, False),
     DatasetInfo("digits", 1, 10, load_digits, True),
+    DatasetInfo("piecewise_constant", 1, 1, load_piecewise_constant, True),  # generated: float signals [N, 1, 1, n]
+    DatasetInfo("piecewise_linear", 1, 1, load_piecewise_linear, True),
+    DatasetInfo("gaussian_codes", 1, 1, load_gaussian_codes, True),  # inputs of the data-free generators
 ):
     DATASETS.register(info.name)(info)
 
@@ -61,6 +67,9 @@ def prepare(name: str, root: Path, image_size: int, *, download: bool = True) ->
     if "image_size" in inspect.signature(info.loader).parameters:
         kwargs["image_size"] = image_size  # CelebA crops while decoding, so it resizes itself
     splits = info.loader(Path(root), **kwargs)
+    if splits.train.is_floating_point():  # generated signals or codes, made at this length: nothing to resize
+        splits.meta.update(dataset=name, image_size=image_size)
+        return splits
     splits.meta.update(dataset=name, image_size=image_size,
                        resize="bilinear, antialiased (torch.nn.functional.interpolate), kept uint8")
     return ImageSplits(resize_uint8(splits.train, image_size), splits.train_labels,

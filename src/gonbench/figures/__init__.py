@@ -4,6 +4,7 @@ Each figure is written as PNG + PDF with the data behind it as CSV and its capti
 under reports/<profile>/figures/.
 """
 from . import ablations, curves, generative  # noqa: F401  (registration on import)
+from . import ppgn  # noqa: F401
 from .base import FIGURES, build_figures, register_figure
 
 __all__ = ["FIGURES", "build_figures", "register_figure"]

@@ -43,13 +43,14 @@ def save_figure(fig, data: pd.DataFrame, caption: str, out_dir: Path, name: str)
     return paths + [out_dir / f"{name}.caption.md"]
 
 
-def epoch_logs(cfg: dict, experiment: str) -> pd.DataFrame:
-    """Every epoch record of every run of an experiment, with the run's identity columns."""
+def epoch_logs(cfg: dict, experiment: str, log_file: str = "log.jsonl") -> pd.DataFrame:
+    """Every epoch record (or, with log_file="steps.jsonl", every per-step record) of every run of an
+    experiment, with the run's identity columns."""
     results = Path(cfg.get("results", "results"))
     frames = []
     for key in expand_runs(cfg, [experiment]):
         run_dir = key.path(results, cfg["profile"])
-        log = read_jsonl(run_dir / "log.jsonl")
+        log = read_jsonl(run_dir / log_file)
         if not log or not (run_dir / "config.json").exists():
             continue
         spec = read_json(run_dir / "config.json")

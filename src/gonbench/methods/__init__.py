@@ -1,5 +1,7 @@
 """Method registry; importing this package registers every method family (one module each)."""
 from . import ae, glo, gon, implicit, vae  # noqa: F401  (registration on import)
+from . import dae, datafree, segmentation  # noqa: F401  (the piecewise experiments)
+from . import ppgn  # noqa: F401
 from .base import METHODS, DataInfo, Method, MethodConfig, build_method, count_parameters
 
 __all__ = ["METHODS", "DataInfo", "Method", "MethodConfig", "build_method", "count_parameters", "list_methods"]

@@ -42,6 +42,7 @@ class Method(nn.Module):
     name: ClassVar[str]
     Config: ClassVar[type[MethodConfig]] = MethodConfig
     paper: ClassVar[str] = ""
+    image_size: ClassVar[int | None] = None  # set when the method's networks fix the resolution (PPGN: 28)
 
     def __init__(self, cfg: MethodConfig, data: DataInfo) -> None:
         super().__init__()
@@ -63,6 +64,11 @@ class Method(nn.Module):
         out["loss"].backward()
         opt.step()
         return {k: float(v.detach()) for k, v in out.items()}
+
+    def pop_step_records(self) -> list[dict]:
+        """Records finer than an epoch made since the last call (PPGN: one per generator step, for the
+        Wasserstein curves); the loop appends them to steps.jsonl after every epoch."""
+        return []
 
     # -- evaluation (each method implements what applies to it) -------------------------------------
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:

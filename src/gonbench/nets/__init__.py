@@ -5,3 +5,10 @@ __all__ = ["ACTIVATIONS", "ConvDecoder", "ConvEncoder", "TiedConvEncoder", "make
 from .siren import Siren, SineLayer, coordinate_grid  # noqa: E402
 
 __all__ += ["Siren", "SineLayer", "coordinate_grid"]
+from .signal import MLP, MaskNet  # noqa: E402
+
+__all__ += ["MLP", "MaskNet"]
+from .classifier import DigitClassifier  # noqa: E402
+from .ppgn import CodeCritic, Encoder, Generator, ImageCritic  # noqa: E402
+
+__all__ += ["CodeCritic", "DigitClassifier", "Encoder", "Generator", "ImageCritic"]

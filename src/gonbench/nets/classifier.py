@@ -1,0 +1,31 @@
+"""An MNIST classifier used only to judge samples (accuracy, confidence, KID features).
+
+It is deliberately not PPGN's encoder E: samples are steered by E's softmax, so scoring them with E would
+reward adversarial patterns that fool E rather than digits. Padded 3x3 VGG-style blocks (E uses 7x7
+valid convolutions), trained separately with its own optimiser; like E it takes normalised pixels.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+
+class DigitClassifier(nn.Module):
+    """[conv3-conv3-pool] x2 (32, 64 channels), fc 3136->``feature_dim`` (the KID features), fc -> classes."""
+
+    def __init__(self, *, classes: int = 10, feature_dim: int = 128) -> None:
+        super().__init__()
+
+        def block(cin: int, cout: int) -> list[nn.Module]:
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(),
+                    nn.MaxPool2d(2)]
+
+        self.body = nn.Sequential(*block(1, 32), *block(32, 64), nn.Flatten(),  # 28 -> 14 -> 7
+                                  nn.Linear(64 * 7 * 7, feature_dim), nn.ReLU())
+        self.head = nn.Linear(feature_dim, classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))

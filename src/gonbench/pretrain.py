@@ -1,0 +1,148 @@
+"""Networks trained once per profile and reused, frozen, by many runs (``gonbench pretrain``).
+
+PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; a second,
+independently trained classifier of another architecture scores their samples. Each is written as
+``<name>.pt`` (state dict + settings) with ``<name>.json`` (test accuracy, time) beside it, under
+results/<profile>/pretrained/. A run names the file in a ``*_path`` field, which makes it a rule input.
+Settings default to the source's values; a profile's ``pretrained.<name>`` overrides them, with reasons.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .errors import ConfigError
+from .io import read_json, torch_save, write_json
+from .nets.classifier import DigitClassifier
+from .nets.ppgn import Encoder, normalise
+from .registry import Registry
+
+
+@dataclass
+class PretrainConfig:
+    dataset: str = "mnist"
+    image_size: int = 28
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.5  # SGD only
+    train_size: int | None = None  # None = the whole training split
+    test_size: int | None = None  # None = the whole test split (the reported accuracy)
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class PretrainedNet:
+    name: str
+    build: Callable[[], nn.Module]
+    logits: Callable[[nn.Module, torch.Tensor], torch.Tensor]  # normalised pixels -> class logits
+    defaults: PretrainConfig
+    source: str
+
+
+PRETRAINED: Registry[PretrainedNet] = Registry("pretrained network")
+for _net in (
+    PretrainedNet("ppgn_encoder", Encoder, lambda net, x: net(x)[1],
+                  PretrainConfig(epochs=5, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.5, seed=1),
+                  "PPGN thesis code encoder_train.py: SGD lr .01 momentum .5, 5 epochs, batch 64, NLL"),
+    PretrainedNet("mnist_classifier", DigitClassifier, lambda net, x: net(x),
+                  PretrainConfig(epochs=3, batch_size=64, optimizer="adam", lr=1e-3, seed=2),
+                  "ours: an independent judge of PPGN samples (another architecture, optimiser and seed than E)"),
+):
+    PRETRAINED.register(_net.name)(_net)
+
+
+def pretrain_config(cfg: dict, name: str) -> PretrainConfig:
+    """The network's defaults with the profile's ``pretrained.<name>`` settings, type-checked."""
+    from .config import check_type
+
+    net = PRETRAINED.get(name)
+    hints = typing.get_type_hints(PretrainConfig)
+    values = dataclasses.asdict(net.defaults)
+    for key, value in cfg.get("pretrained", {}).get(name, {}).items():
+        if key not in hints:
+            raise ConfigError(f"unknown key {key!r} in pretrained.{name}; valid keys: {', '.join(sorted(hints))}")
+        values[key] = check_type(key, value, hints[key])
+    return PretrainConfig(**values)
+
+
+def pretrained_path(cfg: dict, name: str) -> Path:
+    PRETRAINED.get(name)
+    return Path(cfg.get("results", "results")) / cfg["profile"] / "pretrained" / f"{name}.pt"
+
+
+def _optimizer(pc: PretrainConfig, params) -> torch.optim.Optimizer:
+    if pc.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=pc.lr, momentum=pc.momentum)
+    return torch.optim.Adam(params, lr=pc.lr)
+
+
+@torch.no_grad()
+def accuracy(net: nn.Module, logits_fn, images_u8: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
+    """Top-1 accuracy on uint8 images (normalised here), in fixed batches."""
+    correct = 0
+    for start in range(0, len(images_u8), batch_size):
+        x = normalise(images_u8[start:start + batch_size].float() / 255)
+        correct += int((logits_fn(net, x).argmax(1) == labels[start:start + batch_size]).sum())
+    return correct / max(len(images_u8), 1)
+
+
+def pretrain(name: str, pc: PretrainConfig, splits, out: Path, device: torch.device) -> dict:
+    """Train ``name`` with cross-entropy on the (subset of the) training split; write .pt and .json."""
+    from .data import subset
+    from .runtime import environment, epoch_batches, seed_everything
+
+    net_info = PRETRAINED.get(name)
+    seed_everything(pc.seed)
+    net = net_info.build().to(device)
+    opt = _optimizer(pc, net.parameters())
+    train_x, train_y = (t.to(device) for t in subset(splits.train, splits.train_labels, pc.train_size))
+    t0 = time.perf_counter()
+    net.train()
+    for epoch in range(pc.epochs):
+        for batch in epoch_batches(train_x, train_y, pc.batch_size, seed=pc.seed, epoch=epoch, drop_last=False):
+            loss = F.cross_entropy(net_info.logits(net, normalise(batch["x"])), batch["y"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    seconds = time.perf_counter() - t0
+    net.eval()
+    test_x, test_y = (t.to(device) for t in subset(splits.val, splits.val_labels, pc.test_size))
+    acc = accuracy(net, net_info.logits, test_x, test_y)
+    summary = {"network": name, "test_accuracy": acc, "test_images": len(test_x), "train_images": len(train_x),
+               "train_seconds": seconds, "config": dataclasses.asdict(pc), "source": net_info.source,
+               "environment": environment(device)}
+    out = Path(out)
+    torch_save(out, {"network": name, "config": dataclasses.asdict(pc),
+                     "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}})
+    write_json(out.with_suffix(".json"), summary)
+    return summary
+
+
+def load_pretrained(path: str | Path, name: str, device: torch.device | str = "cpu") -> nn.Module:
+    """A pretrained network in eval mode with gradients off (frozen); the file must hold ``name``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"pretrained network file {path} not found; build it with "
+                          f"`gonbench pretrain --network {name}` (or the Snakemake rule pretrain)")
+    blob = torch.load(path, map_location=device, weights_only=False)
+    if blob.get("network") != name:
+        raise ConfigError(f"{path} holds network {blob.get('network')!r}, expected {name!r}")
+    net = PRETRAINED.get(name).build().to(device)
+    net.load_state_dict(blob["state_dict"])
+    return net.eval().requires_grad_(False)
+
+
+def pretrained_summary(path: str | Path) -> dict:
+    """The .json written beside a pretrained network (test accuracy etc.); empty when absent."""
+    p = Path(path).with_suffix(".json")
+    return read_json(p) if p.is_file() else {}
