@@ -8,6 +8,7 @@ from snakemake.utils import validate
 from gonbench.config import artifact_inputs, experiment_variants, expand_runs, resolve_spec, validate_profile
 from gonbench.data import list_datasets
 from gonbench.methods import list_methods
+from gonbench.pretrain import PRETRAINED, pretrain_config
 from gonbench import outputs
 
 validate(config, schema=os.path.join(os.path.dirname(workflow.main_snakefile), "src/gonbench/schemas/config.schema.yaml"))
@@ -30,6 +31,7 @@ GONBENCH = (
 ENV = "../environment.yml"
 TABLE_NAMES = outputs.table_names()
 FIGURE_NAMES = outputs.figure_names()
+PRETRAINED_NAMES = PRETRAINED.names()
 
 
 def _alternatives(names):
@@ -52,6 +54,12 @@ def run_inputs(w):
     named by a ``*_path`` value of its spec (built by the rule that produces that file)."""
     spec = resolve_spec(config, experiment=w.experiment, method=w.method, dataset=w.dataset, seed=int(w.seed))
     return [f"{RESULTS}/{PROFILE}/data/{w.dataset}-{spec['image_size']}px.pt", *artifact_inputs(spec)]
+
+
+def pretrain_data(w):
+    """The prepared dataset a pretrained network learns from (its dataset at its resolution)."""
+    pc = pretrain_config(config, w.network)
+    return f"{RESULTS}/{PROFILE}/data/{pc.dataset}-{pc.image_size}px.pt"
 
 
 def final_outputs():

@@ -29,10 +29,9 @@ def spread(method: str, dataset: str) -> float:
     return statistics.stdev(cell(method, dataset))
 
 
-def ordering(dataset: str) -> bool:
-    """recon_sse(gon) < recon_sse(ae) < recon_sse(tied_ae) < recon_sse(gon_detach_1)."""
-    chain = [mean(m, dataset) for m in ("gon", "ae", "tied_ae", "gon_detach_1")]
-    return all(a < b for a, b in zip(chain, chain[1:]))
+def below(lower: str, higher: str):
+    """One link of the paper's chain recon_sse(gon) < recon_sse(ae) < recon_sse(tied_ae) < recon_sse(gon_detach_1)."""
+    return lambda dataset: mean(lower, dataset) < mean(higher, dataset)
 
 
 def ten_steps_match_one(dataset: str) -> bool:
@@ -46,10 +45,22 @@ def detach_ten_far_above(dataset: str) -> bool:
     return d >= 1.5 * g and d - g > 3 * spread("gon", dataset)
 
 
-CLAIMS = {"ordering": ordering, "ten_steps_match_one": ten_steps_match_one, "detach_ten_far_above": detach_ten_far_above}
+CLAIMS = {"gon_below_ae": below("gon", "ae"), "ae_below_tied_ae": below("ae", "tied_ae"),
+          "tied_ae_below_gon_detach_1": below("tied_ae", "gon_detach_1"), "ten_steps_match_one": ten_steps_match_one, "detach_ten_far_above": detach_ten_far_above}
 
 # (claim, dataset) -> what was measured when it did not hold at quick scale
-KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {}
+# (mean over 3 seeds, quick profile; every gap below is smaller than one seed-to-seed std of either cell).
+KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
+    ("gon_below_ae", "digits"): "gon 3.25 +- 1.02 vs ae 3.22 +- 1.08",
+    ("ae_below_tied_ae", "mnist"): "ae 15.20 +- 3.85 vs tied_ae 13.79 +- 3.25",
+    ("ae_below_tied_ae", "fashion_mnist"): "ae 15.38 +- 1.80 vs tied_ae 14.58 +- 1.91",
+    ("ae_below_tied_ae", "coil20"): "ae 9.64 +- 1.07 vs tied_ae 9.38 +- 1.07",
+    # also on full MNIST on a GPU after 2 epochs (10.34 vs 13.72); the paper measured its gap after 500 epochs
+    ("detach_ten_far_above", "digits"): "gon_detach_10 3.06 +- 0.99 vs gon 3.25 +- 1.02",
+    ("detach_ten_far_above", "mnist"): "gon_detach_10 13.71 +- 5.51 vs gon 14.40 +- 3.52",
+    ("detach_ten_far_above", "fashion_mnist"): "gon_detach_10 13.83 +- 2.59 vs gon 15.12 +- 2.52",
+    ("detach_ten_far_above", "coil20"): "gon_detach_10 8.80 +- 1.76 vs gon 9.38 +- 0.88",
+}
 
 
 def cases():
@@ -61,7 +72,7 @@ def cases():
             yield pytest.param(claim, dataset, marks=marks, id=f"{claim}-{dataset}")
 
 
-@pytest.mark.parametrize("claim,dataset", cases())
+@pytest.mark.parametrize("claim,dataset", list(cases()))
 def test_table1_claim(claim, dataset):
     means = {m: round(mean(m, dataset), 3) for m in ("gon", "ae", "tied_ae", "gon_detach_1", "gon_10", "gon_detach_10")}
     assert CLAIMS[claim](dataset), f"{claim} does not hold on {dataset}: means {means}"

@@ -39,14 +39,15 @@ def test_gradient_penalty_of_a_linear_critic_is_lambda_times_squared_norm_gap():
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # the gradient everywhere: (3, 4), norm 5
     real, fake = torch.randn(6, 2), torch.randn(6, 2)
-    assert float(gradient_penalty(critic, real, fake, weight=10.0)) == pytest.approx(10.0 * (5 - 1) ** 2)
+    assert float(gradient_penalty(critic, real, fake, weight=10.0).detach()) == pytest.approx(10.0 * (5 - 1) ** 2)
 
 
 def test_gradient_penalty_is_taken_at_the_interpolate():
     critic = lambda x: 0.5 * (x**2).sum(1)  # noqa: E731  gradient = x_hat itself
-    real, fake = torch.tensor([[2.0, 0.0], [0.0, 3.0]]), torch.tensor([[0.0, 0.0], [0.0, 1.0]])
-    alpha = torch.tensor([[0.5], [0.5]])  # x_hat = (1, 0) and (0, 2): norms 1 and 2
-    assert float(gradient_penalty(critic, real, fake, weight=10.0, alpha=alpha)) == pytest.approx(10 * (0 + 1) / 2)
+    real, fake = torch.tensor([[2.0, 0.0], [0.0, 4.0]]), torch.tensor([[0.0, 0.0], [0.0, 1.0]])
+    alpha = torch.tensor([[0.25], [0.25]])  # x_hat = (0.5, 0) and (0, 1.75)
+    penalty = gradient_penalty(critic, real, fake, weight=10.0, alpha=alpha).detach()
+    assert float(penalty) == pytest.approx(10 * (0.5**2 + 0.75**2) / 2)
 
 
 # -- critic schedule --------------------------------------------------------------------------------
@@ -136,7 +137,10 @@ def test_encoder_stays_frozen_while_generator_and_critics_train(name):
     assert "g_loss" in logs and math.isfinite(logs["g_loss"])
     assert not moved(enc, model.encoder)
     assert moved(gen, model.generator) and moved(crit, model.critics)
-    assert "encoder" not in opts and set(opts) == {"generator", *model.critics}
+    assert set(opts) == {"generator", *model.critics}
+    encoder_params = {id(p) for p in model.encoder.parameters()}
+    assert not any(p.requires_grad for p in model.encoder.parameters())
+    assert not any(id(p) in encoder_params for o in opts.values() for g in o.param_groups for p in g["params"])
 
 
 EXPECTED_TERMS = {  # thesis variants -> generator loss terms and weights
@@ -260,3 +264,14 @@ def test_ppgn_table_puts_several_metrics_side_by_side():
     header, _, row = md.splitlines()[:3]
     assert "accuracy" in header and "KID" in header and "paper" not in header
     assert "0.500 ± 0.141" in row and "5.0 ± 7.1" in row and "—" in row  # recon MSE was not measured
+
+
+# -- workflow ---------------------------------------------------------------------------------------
+def test_ppgn_target_pretrains_once_and_trains_every_variant_and_seed(tmp_path):
+    from .test_workflow import dry_run
+
+    counts = dry_run("--configfile", "config/quick.yaml", "--config", f"results={tmp_path}/r",
+                     f"reports={tmp_path}/p", targets=("ppgn",))
+    assert counts["pretrain"] == 2  # E and the judge, shared by all 18 runs
+    assert counts["train"] == counts["evaluate"] == 6 * 3  # 6 variants x MNIST x 3 seeds
+    assert counts["prepare_data"] == 1 and counts["aggregate"] == 1 and counts["figure"] == 2

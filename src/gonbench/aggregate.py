@@ -13,11 +13,13 @@ import pandas as pd
 import yaml
 from tabulate import tabulate
 
-from .config import expand_runs
+from .config import expand_runs, experiment_variants
 from .io import read_json, save_with, write_text
 
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "smallnorb": "Small NORB", "coil20": "COIL-20",
-                  "cifar10": "CIFAR-10", "celeba": "CelebA", "digits": "digits (sklearn)"}
+                  "cifar10": "CIFAR-10", "celeba": "CelebA", "digits": "digits (sklearn)",
+                  "piecewise_constant": "piecewise constant", "piecewise_linear": "piecewise linear",
+                  "gaussian_codes": "codes N(0, I)"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,36 @@ TABLES = {
               "the samples and of the validation digits. recon MSE: per-pixel squared error of G(E_fc1(x)) in [0, 1] "
               "on the validation split. Times: wall seconds of training, per critic iteration, per generator update. "
               "Sampler steps, chains and widths are in each run's config.json.")),
+    "piecewise_datafree_table": TableSpec(
+        "piecewise_datafree_table", "piecewise_datafree", "relative_residual",
+        "Piecewise layers (Cho et al.), data-free generators: distance of G(z) to its best k-piece fit",
+        (("Piecewise constant", (("datafree_constant_weak", "weak Jacobian"), ("datafree_constant_ste", "STE"))),
+         ("Piecewise linear", (("datafree_linear_weak", "weak Jacobian"), ("datafree_linear_ste", "STE")))),
+        columns=(("relative_residual", "relative residual", 4), ("residual", "residual", 5),
+                 ("signal_std", "signal std", 4)),
+        note=("On fixed validation codes: residual ||G(z) - h(G(z))||² per signal; relative residual: the same over "
+              "the signal's squared deviation from its mean (scale-free: shrinking G cannot fake it); signal std: "
+              "spread of the generated values. No BatchNorm in these networks.")),
+    "piecewise_dae_table": TableSpec(
+        "piecewise_dae_table", "piecewise_dae", "mse",
+        "Piecewise layers (Cho et al.), DAE vs DAEreg on noisy piecewise signals (validation)",
+        (("", (("dae", "DAE"), ("dae_reg", "DAEreg"), ("dae_reg_l0p1", "DAEreg (λ = 0.1)"),
+               ("dae_reg_l10", "DAEreg (λ = 10)"))),),
+        columns=(("mse", "MSE", 5), ("piecewise_distance", "dist. to k-piece", 5), ("tv", "TV", 2)),
+        note=("MSE: mean squared error of the output to the clean signal (the noisy input's is mse_noisy in each "
+              "run's metrics.json); dist. to k-piece: mean squared distance of the output to its best k-piece fit; "
+              "TV: total variation of the output (the clean signals': tv_clean). Noise fixed per validation signal. "
+              "DAEreg without λ uses reg_weight from the run's config.json. No BatchNorm in these networks.")),
+    "piecewise_seg_table": TableSpec(
+        "piecewise_seg_table", "piecewise_segmentation", "iou",
+        "Piecewise layers (Cho et al.), foreground segmentation of noisy digits with the connected-component layer",
+        (("", (("seg_baseline", "Mbaseline"), ("seg_conn", "Mconn"), ("seg_reg", "Mreg"))),),
+        columns=(("iou", "IoU", 4), ("boundary_f", "boundary F", 4), ("pixel_error", "pixel error", 4)),
+        note=("Stand-in for the paper's segmentation data (not available offline): the target is the clean digit's "
+              "foreground (intensity > mask_threshold), the input the digit plus Gaussian noise (noise_std, fixed per "
+              "validation image), the prediction output > threshold. Boundary F: F-score of boundary pixels "
+              "(foreground with a background 4-neighbour) matched within boundary_tolerance pixels; settings in each "
+              "run's config.json. No BatchNorm in these networks.")),
 }
 
 
@@ -104,7 +136,7 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict) -> tuple[pd.Data
     records = []
     for group, members in spec.groups:
         for method, title in members:
-            if method not in exp.get("methods", []):
+            if method not in experiment_variants(exp):  # method names and variant labels
                 continue
             for dataset in datasets:
                 cell = runs[(runs["method_label"] == method) & (runs["dataset"] == dataset)] if len(runs) else runs

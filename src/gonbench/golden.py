@@ -2,7 +2,7 @@
 
 Regenerate on purpose (after a change that is meant to move the numbers) with::
 
-    uv run snakemake --cores all --configfile config/quick.yaml
+    uv run snakemake table1 --cores all --configfile config/quick.yaml
     uv run gonbench golden --profile quick
 
 The file records the exact versions and machine that produced it next to every run's metrics.
@@ -19,7 +19,7 @@ from .io import read_json, write_json
 from .runtime import environment
 
 GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "psnr", "ssim", "elbo_bpd")
-REGENERATE = "uv run snakemake --cores all --configfile config/quick.yaml && uv run gonbench golden --profile quick"
+REGENERATE = "uv run snakemake table1 --cores all --configfile config/quick.yaml && uv run gonbench golden --profile quick"
 
 
 def golden_path(profile: str, experiment: str) -> Path:

@@ -5,6 +5,7 @@ under reports/<profile>/figures/.
 """
 from . import ablations, curves, generative  # noqa: F401  (registration on import)
 from . import ppgn  # noqa: F401
+from . import piecewise  # noqa: F401
 from .base import FIGURES, build_figures, register_figure
 
 __all__ = ["FIGURES", "build_figures", "register_figure"]

@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from ..config import experiment_variants
+from ..methods.ppgn import GRID_COLUMNS, class_grid
 from ..outputs import experiment_of_output
 from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, show_grid
 
@@ -21,7 +22,8 @@ CRITIC_TITLES = {"image": "D (image)", "code": "D1 (code E_fc1)"}
 def _panels(n: int) -> tuple:
     cols = min(n, 3)
     rows = max(math.ceil(n / cols), 1) if n else 1
-    fig, axes = plt.subplots(rows, max(cols, 1), figsize=(4.4 * max(cols, 1), 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, max(cols, 1), figsize=(4.4 * max(cols, 1), 3.6 * rows), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_axis_off()
     return fig, list(axes.flat)
@@ -68,11 +70,12 @@ def fig3_samples(cfg: dict) -> list[Path]:
             ax.set_axis_off()
             continue
         blob = torch.load(path, weights_only=False)
-        per_class = int((blob["classes"] == blob["classes"][0]).sum())
-        show_grid(ax, blob["images"].float() / 255, per_class, label)
+        classes = len(blob["classes"].unique())
+        show_grid(ax, class_grid(blob["images"].float() / 255, classes), GRID_COLUMNS, label)
         spec = run.spec
         settings.add(f"{spec['sampler_steps']} steps, eps1 {spec['eps1']:g}, eps2 {spec['eps2']:g}, "
-                     f"eps3 {spec['eps3']:g}; {spec['epochs']} epochs")
+                     f"eps3 {spec['eps3']:g}, first {GRID_COLUMNS} of {spec['samples_per_class']} chains per class; "
+                     f"{spec['epochs']} epochs")
         rows.append({"method_label": label, "run_dir": str(run.path), "seed": spec["seed"],
                      "sample_accuracy": run.metrics.get("sample_accuracy"), "kid": run.metrics.get("kid"),
                      "mean_pixel": float(blob["images"].float().mean() / 255)})

@@ -22,7 +22,7 @@ from .base import Batch, DataInfo, Method, MethodConfig, register_method
 @dataclass
 class DAEConfig(MethodConfig):
     hidden: list[int] = field(default_factory=lambda: [256, 64, 256])  # MLP widths (not stated in the paper)
-    noise_std: float = 0.1  # Gaussian noise on signals in [0, 1] (not stated in the paper)
+    noise_std: float = 0.2  # Gaussian noise on signals in [0, 1] (not stated in the paper)
     piece: Piece = "constant"  # family of the clean signals: the metric's (and DAEreg's) k-piece fit
     pieces: int = 5  # k, the pieces of the synthetic signals
 

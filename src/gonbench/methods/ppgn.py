@@ -54,7 +54,7 @@ class PPGNConfig(MethodConfig):
     eps1: float = 1e-2
     eps2: float = 1.0
     eps3: float = 1e-15
-    samples_per_class: int = 10  # chains per class: the 10x10 grid and the sample scores
+    samples_per_class: int = 10  # chains per class for the sample scores; the grid shows the first 10
     kid_subsets: int = 10
     kid_subset_size: int = 100
 
@@ -108,6 +108,14 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+GRID_COLUMNS = 10  # samples per class (row) in the thesis' Figure 3 grids
+
+
+def class_grid(samples: torch.Tensor, classes: int) -> torch.Tensor:
+    """The first GRID_COLUMNS samples of each class, class-major (``samples`` holds equally many per class)."""
+    return samples.view(classes, -1, *samples.shape[1:])[:, :GRID_COLUMNS].flatten(0, 1)
 
 
 def build_critic(name: CriticName, cfg: PPGNConfig) -> nn.Module:
@@ -270,7 +278,7 @@ class PPGN(Method):
         samples = self.sample_class(classes, rng)
         out = {"sampler_seconds": time.perf_counter() - t0, "sampler_chains": len(classes),
                "encoder_test_accuracy": pretrained_summary(cfg.encoder_path).get("test_accuracy")}
-        save_grid(run.path / "samples.png", samples, nrow=cfg.samples_per_class)  # one class per row
+        save_grid(run.path / "samples.png", class_grid(samples, self.data.classes), nrow=GRID_COLUMNS)
         torch_save(run.path / "class_samples.pt", {"images": (samples * 255).round().to(torch.uint8).cpu(),
                                                    "classes": classes.cpu()})
         if cfg.classifier_path:

@@ -1,0 +1,193 @@
+"""Figures of the piecewise-layer paper (Cho et al., "Differentiable Programming for Piecewise Polynomial
+Functions"): data-free generators (loss curves, generated signals; paper Figures 1-3, 7, 8), denoising
+autoencoders with and without the piecewise regulariser (curves and example signals; Figures 4, 6, 9) and
+segmentation with the connected-component layer (example masks; Figure 5). Curves are mean ± std over seeds;
+example figures draw seed 0 of every cell, on validation inputs (the same fixed noise as evaluation).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+from ..aggregate import DATASET_TITLES
+from ..config import experiment_variants, resolve_spec
+from ..outputs import experiment_of_output
+from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, show_grid
+
+SAMPLES = 6  # example signals / images per row
+
+
+def _spec(cfg: dict, experiment: str, label: str) -> dict:
+    exp = cfg["experiments"][experiment]
+    return resolve_spec(cfg, experiment=experiment, method=label, dataset=exp["datasets"][0],
+                        seed=exp.get("seeds", cfg.get("seeds", [0]))[0])
+
+
+def _settings(cfg: dict, experiment: str, keys: tuple[str, ...]) -> str:
+    """The values of ``keys`` over the experiment's runs (our choices where the paper is silent)."""
+    labels = experiment_variants(cfg["experiments"][experiment])
+    specs = [_spec(cfg, experiment, label) for label in labels]
+    return ", ".join(f"{k} {'/'.join(sorted({str(s[k]) for s in specs if k in s}))}" for k in keys)
+
+
+@register_figure("piecewise_datafree_curves")
+def datafree_curves(cfg: dict) -> list[Path]:
+    name = "piecewise_datafree_curves"
+    experiment = experiment_of_output(cfg, name)
+    logs = epoch_logs(cfg, experiment)
+    labels = {label: _spec(cfg, experiment, label) for label in experiment_variants(cfg["experiments"][experiment])}
+    pieces = list(dict.fromkeys(s["piece"] for s in labels.values()))
+    fig, axes = plt.subplots(2, len(pieces), figsize=(4.4 * len(pieces), 6.4), squeeze=False)
+    data = []
+    for col, piece in enumerate(pieces):
+        for label, spec in labels.items():
+            sub = logs[logs["method_label"] == label] if len(logs) else logs
+            if spec["piece"] != piece or not len(sub):
+                continue
+            style = {"linestyle": "-" if spec["backward"] == "weak" else "--"}
+            data.append(band(axes[0][col], sub, "epoch", "train_loss", spec["backward"], **style).assign(
+                method_label=label, quantity="train_loss"))
+            data.append(band(axes[1][col], sub, "epoch", "val_relative_residual", spec["backward"], **style).assign(
+                method_label=label, quantity="val_relative_residual"))
+        axes[0][col].set(title=f"piecewise {piece}", ylabel="||G(z) - h(G(z))||² (training)", yscale="log")
+        axes[1][col].set(xlabel="epoch", ylabel="relative residual (validation codes)", yscale="log")
+        for ax in axes[:, col]:
+            ax.legend(fontsize=8, title="backward")
+    caption = (f"Data-free generators (cf. paper Figures 1-3): training loss ||G(z) - h(G(z))||² per epoch and, on "
+               f"fixed validation codes, the residual relative to each signal's variance (scale-free), with the weak "
+               f"Jacobian (solid) or the straight-through estimator (dashed). The STE gradient of this loss is "
+               f"(I - I)ᵀ(G - h(G)) = 0, so its generator never moves: its curves are flat by construction. Profile "
+               f"`{cfg['profile']}`; {describe_runs(logs)}. Our choices (not stated in the paper): "
+               f"{_settings(cfg, experiment, ('length', 'pieces', 'hidden', 'image_size', 'lr', 'batch_size'))} "
+               f"(image_size = latent size, codes z ~ N(0, I)).")
+    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), name)
+
+
+@register_figure("piecewise_datafree_samples")
+def datafree_samples(cfg: dict) -> list[Path]:
+    name = "piecewise_datafree_samples"
+    experiment = experiment_of_output(cfg, name)
+    exp = cfg["experiments"][experiment]
+    labels = list(experiment_variants(exp))
+    fig, axes = plt.subplots(len(labels), SAMPLES, figsize=(2.0 * SAMPLES, 1.5 * len(labels)), squeeze=False)
+    rows = []
+    for i, label in enumerate(labels):
+        run = seed0_run(cfg, experiment, label, exp["datasets"][0])
+        if run is None:
+            continue
+        with torch.no_grad():
+            signals = run.model.generate(run.val_data()[0][:SAMPLES])
+            fits = run.model.h(signals)
+        for j, (s, f) in enumerate(zip(signals, fits)):
+            ax = axes[i][j]
+            ax.plot(s.numpy(), color="tab:blue", linewidth=1.0)
+            ax.plot(f.numpy(), color="tab:red", linewidth=0.8, linestyle="--")
+            ax.set_xticks([])
+            ax.tick_params(labelsize=6)
+            rows.append({"method_label": label, "sample": j, "residual": float(((s - f) ** 2).sum()),
+                         "std": float(s.std())})
+        axes[i][0].set_ylabel(label, fontsize=7)
+    caption = (f"Data-free generators (cf. paper Figures 2, 3, 7, 8): G(z) for the first {SAMPLES} validation codes "
+               f"(blue) and their best k-piece fits h(G(z)) (red, dashed), one variant per row, seed 0. Profile "
+               f"`{cfg['profile']}`; {_settings(cfg, experiment, ('epochs', 'length', 'pieces'))}.")
+    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
+
+
+@register_figure("piecewise_dae_curves")
+def dae_curves(cfg: dict) -> list[Path]:
+    name = "piecewise_dae_curves"
+    experiment = experiment_of_output(cfg, name)
+    logs = epoch_logs(cfg, experiment)
+    datasets = cfg["experiments"][experiment]["datasets"]
+    quantities = (("val_mse", "MSE to the clean signal"), ("val_piecewise_distance", "distance to nearest k-piece"),
+                  ("val_tv", "total variation"))
+    fig, axes = plt.subplots(len(quantities), len(datasets), figsize=(4.4 * len(datasets), 3.0 * len(quantities)),
+                             squeeze=False)
+    data = []
+    for col, dataset in enumerate(datasets):
+        sub = logs[logs["dataset"] == dataset] if len(logs) else logs
+        for row, (key, title) in enumerate(quantities):
+            ax = axes[row][col]
+            for label in dict.fromkeys(sub["method_label"]) if len(sub) else []:
+                data.append(band(ax, sub[sub["method_label"] == label], "epoch", key, label).assign(
+                    dataset=dataset, quantity=key))
+            if key == "val_tv" and len(sub) and "val_tv_clean" in sub:
+                ax.axhline(float(sub["val_tv_clean"].mean()), color="black", linewidth=0.8, linestyle=":",
+                           label="clean signals")
+            ax.set(ylabel=title, yscale="linear" if key == "val_tv" else "log")
+            ax.legend(fontsize=7)
+        axes[0][col].set_title(DATASET_TITLES.get(dataset, dataset))
+        axes[-1][col].set_xlabel("epoch")
+    caption = (f"DAE vs DAEreg (cf. paper Figures 4, 9): validation metrics per epoch on noisy piecewise signals "
+               f"(noise fixed per validation signal). Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; "
+               f"{describe_runs(logs)}. Our choices (not stated in the paper): "
+               f"{_settings(cfg, experiment, ('image_size', 'pieces', 'noise_std', 'hidden', 'reg_weight', 'lr'))} "
+               f"(image_size = signal length n; 5-piece signals, see gonbench.data.signals).")
+    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), name)
+
+
+@register_figure("piecewise_dae_examples")
+def dae_examples(cfg: dict) -> list[Path]:
+    name = "piecewise_dae_examples"
+    experiment = experiment_of_output(cfg, name)
+    exp = cfg["experiments"][experiment]
+    labels, datasets = list(experiment_variants(exp)), exp["datasets"]
+    fig, axes = plt.subplots(len(datasets), 4, figsize=(14, 2.6 * len(datasets)), squeeze=False)
+    rows = []
+    for i, dataset in enumerate(datasets):
+        for label in labels:
+            run = seed0_run(cfg, experiment, label, dataset)
+            if run is None:
+                continue
+            x = run.val_data()[0][:4]
+            with torch.no_grad():
+                clean, noisy = run.model.corrupt({"x": x, "index": torch.arange(len(x))})
+                out = run.model.denoise(noisy)
+            for j, ax in enumerate(axes[i]):
+                if label == labels[0]:
+                    ax.plot(noisy[j].numpy(), color="0.7", linewidth=0.8, label="noisy input")
+                    ax.plot(clean[j].numpy(), color="black", linewidth=1.2, label="clean")
+                ax.plot(out[j].numpy(), linewidth=1.0, label=label)
+                rows.append({"dataset": dataset, "method_label": label, "signal": j,
+                             "mse": float(((out[j] - clean[j]) ** 2).mean())})
+        axes[i][0].set_ylabel(DATASET_TITLES.get(dataset, dataset))
+        axes[i][0].legend(fontsize=7)
+    caption = (f"DAE vs DAEreg (cf. paper Figure 6): the first four validation signals of each dataset, their fixed "
+               f"noisy versions and the seed-0 denoisers' outputs. Profile `{cfg['profile']}`; "
+               f"{_settings(cfg, experiment, ('epochs', 'noise_std', 'reg_weight'))}.")
+    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
+
+
+@register_figure("piecewise_seg_examples")
+def seg_examples(cfg: dict) -> list[Path]:
+    name = "piecewise_seg_examples"
+    experiment = experiment_of_output(cfg, name)
+    exp = cfg["experiments"][experiment]
+    labels, dataset = list(experiment_variants(exp)), exp["datasets"][0]
+    runs = {label: seed0_run(cfg, experiment, label, dataset) for label in labels}
+    runs = {k: r for k, r in runs.items() if r is not None}
+    fig, axes = plt.subplots(1, 2 + len(runs), figsize=(2.2 * (2 + len(runs)), 2.6 * SAMPLES / 2), squeeze=False)
+    rows = []
+    for i, (label, run) in enumerate(runs.items()):
+        x = run.val_data()[0][:SAMPLES]
+        batch = {"x": x, "index": torch.arange(len(x))}
+        with torch.no_grad():
+            noisy, mask = run.model.corrupt(batch)
+            pred = (run.model.output(noisy) > run.spec["threshold"]).float()
+            scores = run.model.validation_losses(batch)
+        if i == 0:
+            show_grid(axes[0][0], noisy.clamp(0, 1), 2, "noisy input")
+            show_grid(axes[0][1], mask, 2, "target mask")
+        show_grid(axes[0][2 + i], pred, 2, label)
+        rows += [{"method_label": label, "image": j, "iou": float(scores["iou"][j]),
+                  "boundary_f": float(scores["boundary_f"][j])} for j in range(len(x))]
+    spec = next(iter(runs.values())).spec if runs else {}
+    caption = (f"Segmentation (cf. paper Figure 5): the first {SAMPLES} validation digits with their fixed noise, "
+               f"the target mask (clean intensity > {spec.get('mask_threshold')}) and each model's predicted mask "
+               f"(output > {spec.get('threshold')}), seed 0. Profile `{cfg['profile']}`, "
+               f"{DATASET_TITLES.get(dataset, dataset)} at {spec.get('image_size')}px; noise std "
+               f"{spec.get('noise_std')}.")
+    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
