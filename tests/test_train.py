@@ -108,3 +108,13 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path, digits_splits):
     spec = spec_for(tmp_path, lr=1e30)
     with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf) at epoch \d+, step \d+"):
         train_run(spec, tmp_path / "nan", digits_splits, classes=10, device=torch.device("cpu"), progress=False)
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    from gonbench.io import write_json
+
+    write_json(tmp_path / "a.json", {"x": 1})
+    mode = (tmp_path / "a.json").stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask

@@ -9,6 +9,11 @@ from typing import Any, Callable
 
 import torch
 
+# mkstemp creates files readable by their owner only; written files get the usual umask-filtered mode.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+
 
 def _atomic(path: Path, write: Callable[[str], None]) -> None:
     path = Path(path)
@@ -17,6 +22,7 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -51,13 +57,6 @@ def save_with(path: Path, saver: Callable[[str], None]) -> None:
 def read_json(path: Path) -> Any:
     with open(path) as f:
         return json.load(f)
-
-
-def append_jsonl(path: Path, record: dict) -> None:
-    """Rewrite the log atomically with one more line (logs are a few hundred lines at most)."""
-    path = Path(path)
-    old = path.read_text() if path.exists() else ""
-    write_text(path, old + json.dumps(record, sort_keys=True) + "\n")
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -10,7 +10,7 @@ import torch
 
 from ..aggregate import DATASET_TITLES, collect_runs
 from ..config import experiment_variants
-from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, show_grid
+from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, shared_legend, show_grid
 
 COLORS = {"gon": "tab:blue", "ae": "tab:orange", "tied_ae": "tab:green", "gon_detach_1": "tab:red",
           "gon_10": "tab:purple", "gon_detach_10": "tab:brown", "glo": "tab:gray", "vae": "tab:orange"}
@@ -41,8 +41,7 @@ def fig2a_latent_size(cfg: dict):
             data.append(band(ax, logs[logs["method_label"] == label], "epoch", "val_recon_sse", method.upper(),
                              color=COLORS.get(method)).assign(nz=nz))
         ax.set(title=f"latent size {nz}", xlabel="epoch", yscale="log")
-        ax.legend(fontsize=8)
-    axes[0][0].set_ylabel("validation SSE per image")
+    shared_legend(fig, axes[0], "validation SSE per image")
     caption = (f"Figure 2a: validation loss per epoch of GON and an AE with the same decoder, per latent size. "
                f"Profile `{cfg['profile']}`; {_stand_in(cfg, 'fig2a')}; {describe_runs(logs)}.")
     return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "fig2a_latent_size")
@@ -60,8 +59,8 @@ def fig2b_steps(cfg: dict):
         for m in methods:
             data.append(band(ax, sub[sub["method_label"] == m], "epoch", "val_recon_sse", m, color=COLORS[m])
                         .assign(dataset=dataset))
-        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", ylabel="validation SSE per image", yscale="log")
-        ax.legend(fontsize=7)
+        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", yscale="log")
+    shared_legend(fig, axes[0], "validation SSE per image")
     caption = (f"Figure 2b: one gradient step (GON) against ten steps, with and without detaching the latent. "
                f"Profile `{cfg['profile']}`, the Table 1 runs; {_stand_in(cfg, 'table1')}; {describe_runs(logs)}.")
     return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "fig2b_steps")
@@ -84,8 +83,8 @@ def fig2c_generalisation(cfg: dict):
                         .assign(dataset=dataset, split="train"))
             data.append(band(ax, part, "epoch", "val_recon_sse", f"{m.upper()} validation", color=COLORS[m])
                         .assign(dataset=dataset, split="validation"))
-        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", ylabel="SSE per image", yscale="log")
-        ax.legend(fontsize=7)
+        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", yscale="log")
+    shared_legend(fig, axes[0], "SSE per image")
     caption = (f"Figure 2c / Appendix E: training (dashed; running mean of the batch loss during each epoch) and "
                f"validation loss of GON and the AE over the Table 1 datasets. Profile `{cfg['profile']}`; "
                f"{describe_runs(logs)}.")

@@ -64,10 +64,21 @@ def epoch_logs(cfg: dict, experiment: str, log_file: str = "log.jsonl") -> pd.Da
 def band(ax, frame: pd.DataFrame, x: str, y: str, label: str, **style) -> pd.DataFrame:
     """Plot mean ± std over seeds of ``y`` against ``x``; returns the aggregated data."""
     stats = frame.dropna(subset=[y]).groupby(x)[y].agg(["mean", "std", "count"]).reset_index()
+    if len(stats) <= 3:  # a series validated only once or twice (GLO) must still be visible
+        style.setdefault("marker", "o")
     line = ax.plot(stats[x], stats["mean"], label=label, **style)[0]
     ax.fill_between(stats[x], stats["mean"] - stats["std"].fillna(0), stats["mean"] + stats["std"].fillna(0),
                     color=line.get_color(), alpha=0.2, linewidth=0)
     return stats.assign(series=label)
+
+
+def shared_legend(fig, axes, ylabel: str) -> None:
+    """One legend below a row of panels (not repeated inside each) and the y label on the first panel only."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].set_ylabel(ylabel)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=9, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
 
 
 def describe_runs(frame: pd.DataFrame) -> str:

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..aggregate import DATASET_TITLES
-from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure
+from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, shared_legend
 
 
 @register_figure("table1_curves")
@@ -22,9 +22,8 @@ def table1_curves(cfg: dict) -> list[Path]:
         for label in dict.fromkeys(sub["method_label"]):
             data.append(band(ax, sub[sub["method_label"] == label], "epoch", "val_recon_sse", label)
                         .assign(dataset=dataset))
-        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", ylabel="validation SSE per image",
-               yscale="log")
-        ax.legend(fontsize=8)
+        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", yscale="log")
+    shared_legend(fig, axes[0], "validation SSE per image")
     caption = (f"Validation reconstruction loss (summed squared error per image, log scale) per epoch of the "
                f"Table 1 methods. Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; {describe_runs(logs)}.")
     return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "table1_curves")

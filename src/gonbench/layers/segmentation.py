@@ -4,7 +4,8 @@ For a signal y of length n, the cost of a segment y[i:j] is the squared residual
 constant (degree 0) or affine (degree 1) fit, read in O(1) from prefix sums of 1, t, t^2, y, t*y, y^2.
 D_m[j] = min_{i<j} D_{m-1}[i] + cost(i, j) with D_0[0] = 0 gives the best m-piece fit of y[:j].
 Complexity per signal: O(n^2) memory for the cost table and O(k n^2) time, done as k batched min-reductions
-over [B, n+1, n+1] tensors, then an O(k) backtrack. Splitting a segment never raises the cost, so exactly
+over [B, n+1, n+1] tensors (contiguous, into one reused buffer: allocating a fresh table per step costs
+more than the arithmetic), then an O(k) backtrack. Splitting a segment never raises the cost, so exactly
 min(k, n) pieces is also the best "at most k pieces" fit. Costs are computed in float64: they are
 differences of large sums and only their ordering matters.
 """
@@ -14,19 +15,19 @@ import torch
 
 
 def segment_costs(y: torch.Tensor, degree: int) -> torch.Tensor:
-    """cost[b, i, j] = residual of the best polynomial fit of y[b, i:j] (i < j), +inf where i >= j.
+    """cost[b, j, i] = residual of the best polynomial fit of y[b, i:j] (end j, start i < j), +inf where i >= j.
 
     Terms that depend only on positions are [n+1, n+1]; the batched ones are updated in place (the tables
     are the memory-bound part of the layer)."""
     y = y.double()
     n = y.shape[1]
     idx = torch.arange(n + 1, device=y.device)
-    length = (idx[None, :] - idx[:, None]).double()
+    length = (idx[:, None] - idx[None, :]).double()
     inv_length = 1.0 / length.clamp_min(1)
 
-    def between(values: torch.Tensor) -> torch.Tensor:  # sums over values[..., i:j] for every (i, j)
+    def between(values: torch.Tensor) -> torch.Tensor:  # sums over values[..., i:j] at [..., j, i]
         prefix = torch.nn.functional.pad(values.cumsum(-1), (1, 0))
-        return prefix[..., None, :] - prefix[..., :, None]
+        return prefix[..., :, None] - prefix[..., None, :]
 
     sy = between(y)
     cost = between(y * y).sub_(sy.pow(2).mul_(inv_length))
@@ -49,9 +50,11 @@ def optimal_partition(y: torch.Tensor, k: int, degree: int) -> torch.Tensor:
     cost = segment_costs(y.detach(), degree)
     best = torch.full((b, n + 1), float("inf"), dtype=torch.float64, device=y.device)
     best[:, 0] = 0.0
+    buffer = torch.empty_like(cost)
     choices = []
     for _ in range(pieces):
-        best, arg = (best[:, :, None] + cost).min(dim=1)  # over the start i of the last piece
+        torch.add(cost, best[:, None, :], out=buffer)
+        best, arg = buffer.min(dim=2)  # over the start i of the last piece ending at j
         choices.append(arg)
     end = torch.full((b,), n, dtype=torch.long, device=y.device)
     starts = []
