@@ -31,3 +31,7 @@ class RunStateError(GonbenchError):
 
 class TrainingDiverged(GonbenchError):
     """The loss became NaN or infinite (names the epoch and step; the last good checkpoint is kept)."""
+
+
+class UnsupportedOperation(GonbenchError):
+    """A method is asked for something it does not do (e.g. sampling from a plain autoencoder)."""

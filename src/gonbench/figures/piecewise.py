@@ -14,6 +14,7 @@ import torch
 
 from ..aggregate import DATASET_TITLES
 from ..config import experiment_variants, resolve_spec
+from ..data.signals import PIECES
 from ..outputs import experiment_of_output
 from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, show_grid
 
@@ -56,7 +57,7 @@ def datafree_curves(cfg: dict) -> list[Path]:
         axes[1][col].set(xlabel="epoch", ylabel="relative residual (validation codes)", yscale="log")
         for ax in axes[:, col]:
             ax.legend(fontsize=8, title="backward")
-    caption = (f"Data-free generators (cf. paper Figures 1-3): training loss ||G(z) - h(G(z))||² per epoch and, on "
+    caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): training loss ||G(z) - h(G(z))||² per epoch and, on "
                f"fixed validation codes, the residual relative to each signal's variance (scale-free), with the weak "
                f"Jacobian (solid) or the straight-through estimator (dashed). The STE gradient of this loss is "
                f"(I - I)ᵀ(G - h(G)) = 0, so its generator never moves: its curves are flat by construction. Profile "
@@ -90,7 +91,7 @@ def datafree_samples(cfg: dict) -> list[Path]:
             rows.append({"method_label": label, "sample": j, "residual": float(((s - f) ** 2).sum()),
                          "std": float(s.std())})
         axes[i][0].set_ylabel(label, fontsize=7)
-    caption = (f"Data-free generators (cf. paper Figures 2, 3, 7, 8): G(z) for the first {SAMPLES} validation codes "
+    caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): G(z) for the first {SAMPLES} validation codes "
                f"(blue) and their best k-piece fits h(G(z)) (red, dashed), one variant per row, seed 0. Profile "
                f"`{cfg['profile']}`; {_settings(cfg, experiment, ('epochs', 'length', 'pieces'))}.")
     return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
@@ -121,11 +122,11 @@ def dae_curves(cfg: dict) -> list[Path]:
             ax.legend(fontsize=7)
         axes[0][col].set_title(DATASET_TITLES.get(dataset, dataset))
         axes[-1][col].set_xlabel("epoch")
-    caption = (f"DAE vs DAEreg (cf. paper Figures 4, 9): validation metrics per epoch on noisy piecewise signals "
+    caption = (f"DAE vs DAEreg (cf. paper Figures 4, 6, 9): validation metrics per epoch on noisy piecewise signals "
                f"(noise fixed per validation signal). Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; "
                f"{describe_runs(logs)}. Our choices (not stated in the paper): "
                f"{_settings(cfg, experiment, ('image_size', 'pieces', 'noise_std', 'hidden', 'reg_weight', 'lr'))} "
-               f"(image_size = signal length n; 5-piece signals, see gonbench.data.signals).")
+               f"(image_size = signal length n; {PIECES}-piece signals, see gonbench.data.signals).")
     return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), name)
 
 
@@ -155,7 +156,7 @@ def dae_examples(cfg: dict) -> list[Path]:
                              "mse": float(((out[j] - clean[j]) ** 2).mean())})
         axes[i][0].set_ylabel(DATASET_TITLES.get(dataset, dataset))
         axes[i][0].legend(fontsize=7)
-    caption = (f"DAE vs DAEreg (cf. paper Figure 6): the first four validation signals of each dataset, their fixed "
+    caption = (f"DAE vs DAEreg (cf. paper Figures 4, 6, 9): the first four validation signals of each dataset, their fixed "
                f"noisy versions and the seed-0 denoisers' outputs. Profile `{cfg['profile']}`; "
                f"{_settings(cfg, experiment, ('epochs', 'noise_std', 'reg_weight'))}.")
     return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
@@ -188,6 +189,8 @@ def seg_examples(cfg: dict) -> list[Path]:
     caption = (f"Segmentation (cf. paper Figure 5): the first {SAMPLES} validation digits with their fixed noise, "
                f"the target mask (clean intensity > {spec.get('mask_threshold')}) and each model's predicted mask "
                f"(output > {spec.get('threshold')}), seed 0. Profile `{cfg['profile']}`, "
-               f"{DATASET_TITLES.get(dataset, dataset)} at {spec.get('image_size')}px; noise std "
-               f"{spec.get('noise_std')}.")
+               f"{DATASET_TITLES.get(dataset, dataset)} at {spec.get('image_size')}px. Our choices (the paper's data "
+               f"and settings are not available): "
+               f"{_settings(cfg, experiment, ('epochs', 'noise_std', 'width', 'dilations', 'reg_weight', 'pixel_weight', 'lr'))}"
+               f"; Mconn keeps pixel_weight x Mbaseline's loss beside the loss of its component-averaged output.")
     return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)

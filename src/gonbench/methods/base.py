@@ -7,6 +7,7 @@ overrides that hook instead of copying the loop.
 """
 from __future__ import annotations
 
+import abc
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,7 +15,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn as nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnsupportedOperation
 from ..registry import Registry
 
 
@@ -38,7 +39,7 @@ class DataInfo:
 Batch = dict[str, torch.Tensor]  # "x": [B, C, H, W] in [0, 1], "y": [B] labels, "index": [B] positions
 
 
-class Method(nn.Module):
+class Method(nn.Module, abc.ABC):
     name: ClassVar[str]
     Config: ClassVar[type[MethodConfig]] = MethodConfig
     paper: ClassVar[str] = ""
@@ -51,8 +52,9 @@ class Method(nn.Module):
 
     # -- training -----------------------------------------------------------------------------------
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """Return ``{"loss": scalar to minimise, **parts to log}``."""
-        raise NotImplementedError(f"{type(self).__name__} must define training_loss")
+        """Return ``{"loss": scalar to minimise, **parts to log}``. Methods that override ``train_step``
+        (several optimisers) need not define it."""
+        raise UnsupportedOperation(f"{self.name} has no single training loss (it trains through its own train_step)")
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"main": torch.optim.Adam(self.parameters(), lr=self.cfg.lr)}
@@ -79,10 +81,10 @@ class Method(nn.Module):
         return {"recon_sse": ((x_hat - x) ** 2).flatten(1).sum(1), "_recon": x_hat}
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError(f"{self.name} does not reconstruct")
+        raise UnsupportedOperation(f"{self.name} does not reconstruct; methods that do: see `gonbench list`")
 
     def sample(self, n: int) -> torch.Tensor:
-        raise NotImplementedError(f"{self.name} does not sample")
+        raise UnsupportedOperation(f"{self.name} does not sample; methods that do: see `gonbench list`")
 
     @property
     def can_reconstruct(self) -> bool:

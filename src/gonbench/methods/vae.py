@@ -7,6 +7,7 @@ The validation metric is elbo_bpd = -ELBO / (D ln 2) with ``eval_samples`` Monte
 """
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 
@@ -43,8 +44,9 @@ class VariationalBase(Method):
         # one log-scale per channel for the discretised logistic (unused by the Bernoulli likelihood)
         self.log_scale = nn.Parameter(torch.full((1, data.channels, 1, 1), math.log(0.1)))
 
+    @abc.abstractmethod
     def head_input(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """What the Linear mu / logvar heads read: an encoder's output (VAE) or -grad at the origin (VGON)."""
 
     def neg_elbo(self, h: torch.Tensor, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per-image -ELBO [B] = NLL(x | decoder(z)) + kl_weight * KL(q(z|h) || p(z)), z ~ q(z|h)."""
