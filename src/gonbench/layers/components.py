@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn as nn
-from scipy import ndimage
 
 from .projection import PiecewiseProjection, check_backward
 
@@ -18,6 +17,8 @@ from .projection import PiecewiseProjection, check_backward
 def component_labels(maps: torch.Tensor, threshold: float) -> tuple[torch.Tensor, int]:
     """Component ids [B, H*W] of maps [B, H, W] (foreground components first, then background ones) and the
     largest number of components of any map."""
+    from scipy import ndimage  # imported here: scipy.ndimage costs ~1 s at start-up of every CLI process
+
     ids, most = [], 1
     for m in (maps.detach().cpu().numpy() > threshold):
         fg, n_fg = ndimage.label(m)
