@@ -10,7 +10,7 @@ import torch
 
 from ..aggregate import DATASET_TITLES, collect_runs
 from ..config import experiment_variants
-from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, shared_legend, show_grid
+from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, plain_log_ticks, save_figure, seed0_run, shared_legend, show_grid
 
 COLORS = {"gon": "tab:blue", "ae": "tab:orange", "tied_ae": "tab:green", "gon_detach_1": "tab:red",
           "gon_10": "tab:purple", "gon_detach_10": "tab:brown", "glo": "tab:gray", "vae": "tab:orange"}
@@ -108,11 +108,11 @@ def fig3_activation(cfg: dict):
             ax.errorbar(sub["nz"], sub["mean"], yerr=sub["std"].fillna(0), marker="o", capsize=3, label=act,
                         linewidth=2.5 if relu else 1.2, linestyle="--" if relu else "-")
         ax.set(xscale="log", yscale="log", xlabel="latent size", ylabel="validation SSE per image")
-        ax.set_xticks(sorted(data["nz"].unique()), labels=[str(v) for v in sorted(data["nz"].unique())])
+        plain_log_ticks(ax, data["nz"].unique())
         ax.legend(fontsize=8, title="activation")
     caption = (f"Figure 3: GON validation loss by activation and latent size. ReLU (dashed) has a zero second "
-               f"derivative, so the gradient-origin latent's second-order path loses the curvature that the other "
-               f"activations keep. Profile `{cfg['profile']}`; {_stand_in(cfg, 'fig3')}; bars ± std over seeds "
+               f"derivative almost everywhere, so in the GON's second-order path (the outer loss through "
+               f"z = -grad) its activations contribute no curvature, unlike the smooth activations. Profile `{cfg['profile']}`; {_stand_in(cfg, 'fig3')}; bars ± std over seeds "
                f"({int(data['count'].max()) if len(data) else 0} per point).")
     return save_figure(fig, data, caption, figures_dir(cfg), "fig3_activation")
 
@@ -168,6 +168,7 @@ def fig10_architecture(cfg: dict):
                         ax.annotate(f"{int(r['depth'])} blocks", (r[key], r["mean"]), fontsize=6,
                                     textcoords="offset points", xytext=(3, 3))
             ax.set(xscale="log", yscale="log", xlabel=title, ylabel="validation SSE per image")
+            plain_log_ticks(ax, sub[key].unique())
             ax.legend(fontsize=8)
     caption = (f"Figure 10 (Appendix B): GON against the AE while varying one architectural setting at a time "
                f"from the paper's (f=16, 32 latent channels, 1x1 latent / 3 upsampling blocks). Profile "
@@ -188,6 +189,7 @@ def fig11_origin(cfg: dict):
             ax.errorbar(shown["x"], shown["mean"], yerr=shown["std"].fillna(0), marker="o", capsize=3, label=names[mode])
         ax.set(xscale="log", yscale="log", xlabel="sigma of z0 ~ N(0, sigma^2 I)  (leftmost point: sigma = 0)",
                ylabel="validation SSE per image")
+        plain_log_ticks(ax)
         ax.legend(fontsize=8)
     caption = (f"Figure 11 (Appendix C): sampling the origin z0 ~ N(0, sigma^2 I) instead of zeros, with the "
                f"negative gradient as the encoding or one gradient-descent step from z0. Profile `{cfg['profile']}`; "

@@ -72,6 +72,18 @@ def band(ax, frame: pd.DataFrame, x: str, y: str, label: str, **style) -> pd.Dat
     return stats.assign(series=label)
 
 
+def plain_log_ticks(ax, x_values=None) -> None:
+    """Log axes labelled with plain numbers: the x ticks at the grid's own values (no 3x10^1 clutter)."""
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter, NullLocator
+
+    if x_values is not None:
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticks(sorted(x_values), labels=[f"{v:g}" for v in sorted(x_values)])
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def shared_legend(fig, axes, ylabel: str) -> None:
     """One legend below a row of panels (not repeated inside each) and the y label on the first panel only."""
     handles, labels = axes[0].get_legend_handles_labels()
