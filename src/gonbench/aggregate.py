@@ -34,6 +34,7 @@ class TableSpec:
     # several metrics side by side, (metric, column title, decimals); empty = ``metric`` alone, one column per dataset
     columns: tuple[tuple[str, str, int], ...] = ()
     note: str = ""  # protocol sentence appended to the caption
+    batchnorm: bool = True  # the networks have BatchNorm, so the caption names the evaluation protocol
 
 
 def metric_columns(spec: TableSpec) -> tuple[tuple[str, str, int], ...]:
@@ -67,7 +68,8 @@ TABLES = {
               "probability, and KID (unbiased MMD^2, cubic polynomial kernel) between its penultimate features of "
               "the samples and of the validation digits. recon MSE: per-pixel squared error of G(E_fc1(x)) in [0, 1] "
               "on the validation split. Times: wall seconds of training, per critic iteration, per generator update. "
-              "Sampler steps, chains and widths are in each run's config.json.")),
+              "Sampler steps, chains and widths are in each run's config.json."),
+        batchnorm=False),
     "piecewise_datafree_table": TableSpec(
         "piecewise_datafree_table", "piecewise_datafree", "relative_residual",
         "Piecewise layers (Cho et al.), data-free generators: distance of G(z) to its best k-piece fit",
@@ -77,7 +79,8 @@ TABLES = {
                  ("signal_std", "signal std", 4)),
         note=("On fixed validation codes: residual ||G(z) - h(G(z))||² per signal; relative residual: the same over "
               "the signal's squared deviation from its mean (scale-free: shrinking G cannot fake it); signal std: "
-              "spread of the generated values. No BatchNorm in these networks.")),
+              "spread of the generated values."),
+        batchnorm=False),
     "piecewise_dae_table": TableSpec(
         "piecewise_dae_table", "piecewise_dae", "mse",
         "Piecewise layers (Cho et al.), DAE vs DAEreg on noisy piecewise signals (validation)",
@@ -87,7 +90,8 @@ TABLES = {
         note=("MSE: mean squared error of the output to the clean signal (the noisy input's is mse_noisy in each "
               "run's metrics.json); dist. to k-piece: mean squared distance of the output to its best k-piece fit; "
               "TV: total variation of the output (the clean signals': tv_clean). Noise fixed per validation signal. "
-              "DAEreg without λ uses reg_weight from the run's config.json. No BatchNorm in these networks.")),
+              "DAEreg without λ uses reg_weight from the run's config.json."),
+        batchnorm=False),
     "piecewise_seg_table": TableSpec(
         "piecewise_seg_table", "piecewise_segmentation", "iou",
         "Piecewise layers (Cho et al.), foreground segmentation of noisy digits with the connected-component layer",
@@ -97,7 +101,8 @@ TABLES = {
               "foreground (intensity > mask_threshold), the input the digit plus Gaussian noise (noise_std, fixed per "
               "validation image), the prediction output > threshold. Boundary F: F-score of boundary pixels "
               "(foreground with a background 4-neighbour) matched within boundary_tolerance pixels; settings in each "
-              "run's config.json. No BatchNorm in these networks.")),
+              "run's config.json."),
+        batchnorm=False),
 }
 
 
@@ -158,27 +163,32 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict) -> tuple[pd.Data
 
 def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
     def values(col: str) -> str:
-        if not len(runs) or col not in runs:
-            return "n/a"
-        vals = sorted({str(v) for v in runs[col].dropna()})
-        return "/".join(vals) if vals else "all"
+        """The runs' values of a spec field, or "" when some runs do not have that field."""
+        if not len(runs) or col not in runs or runs[col].isna().any():
+            return ""
+        shown = {f"{v:g}" if isinstance(v, float) else str(v) for v in runs[col]}  # pandas turns ints into floats
+        return "/".join(sorted(shown))
 
     sizes = "n/a"
     if len(runs):
         sizes = "; ".join(f"{d}: train {_size(g['train_size'].iloc[0])}, val {_size(g['val_size'].iloc[0])}"
                           for d, g in runs.groupby("dataset"))
     likelihood = ""
-    if len(runs) and "likelihood" in runs:
+    if values("likelihood"):
         why = {"discretized_logistic": "a discrete likelihood of the 8-bit pixels, so bits/dim is comparable across "
                                        "datasets and with the literature",
                "bernoulli": "the reference code's cross-entropy on [0, 1] intensities, not a normalised likelihood "
                             "of 8-bit images: bits/dim is not comparable with the literature"}
         used = values("likelihood")
         likelihood = f" Likelihood: {used} ({why.get(used, 'mixed likelihoods')})."
-    parts = [f"{spec.title}. Profile `{cfg['profile']}`: epochs {values('epochs')}, latent size {values('nz')}, "
-             f"batch {values('batch_size')}, BatchNorm in {values('bn_protocol')} mode at evaluation "
-             f"(both modes are in each run's metrics.json), seeds {values('seed')}; mean ± std over seeds.",
-             f"Subsets: {sizes}.{likelihood}"]
+    settings = [f"epochs {values('epochs')}"]
+    settings += [f"latent size {values('nz')}"] if values("nz") else []
+    settings += [f"batch {values('batch_size')}"]
+    if spec.batchnorm:
+        settings += [f"BatchNorm in {values('bn_protocol')} mode at evaluation (both modes are in each run's "
+                     f"metrics.json)"]
+    parts = [f"{spec.title}. Profile `{cfg['profile']}`: {', '.join(settings)}, seeds {values('seed')}; "
+             f"mean ± std over seeds.", f"Subsets: {sizes}.{likelihood}"]
     if spec.note:
         parts.append(spec.note)
     if ref:

@@ -1,0 +1,29 @@
+"""Table captions say how the numbers were obtained, and only what applies to the table's runs."""
+from __future__ import annotations
+
+import pandas as pd
+
+from gonbench.aggregate import TABLES, build_table, render
+
+
+def runs_frame(experiment: str, method: str, values: list[float], **spec) -> pd.DataFrame:
+    return pd.DataFrame([{"experiment": experiment, "method_label": method, "dataset": "mnist", "seed": s,
+                          "epochs": 10, "batch_size": 64, "train_size": 1024, "val_size": None,
+                          "bn_protocol": "train", "m.recon_sse": v, **spec} for s, v in enumerate(values)])
+
+
+def test_table1_cell_is_mean_and_std_over_seeds_and_caption_names_the_protocol():
+    runs = runs_frame("table1", "gon", [1.0, 2.0, 3.0], nz=32.0)  # pandas stores mixed-column ints as floats
+    cfg = {"profile": "quick", "experiments": {"table1": {"methods": ["gon"], "datasets": ["mnist"]}}}
+    frame, caption = build_table(TABLES["table1"], runs, cfg)
+    md, _ = render(frame, TABLES["table1"], caption, cfg)
+    assert "| 2.00 ± 1.00 |" in md.splitlines()[2]
+    assert "epochs 10, latent size 32, batch 64, BatchNorm in train mode" in caption
+    assert "seeds 0/1/2" in caption and "mnist: train 1024, val all" in caption
+
+
+def test_caption_leaves_out_what_the_runs_do_not_have():
+    runs = runs_frame("piecewise_segmentation", "seg_baseline", [0.0, 0.0], nz=None, **{"m.iou": 0.5})
+    cfg = {"profile": "quick", "experiments": {"piecewise_segmentation": {"datasets": ["mnist"]}}}
+    _, caption = build_table(TABLES["piecewise_seg_table"], runs, cfg)
+    assert "latent size" not in caption and "BatchNorm" not in caption and "Likelihood" not in caption
