@@ -53,10 +53,12 @@ def datafree_curves(cfg: dict) -> list[Path]:
                 method_label=label, quantity="train_loss"))
             data.append(band(axes[1][col], sub, "epoch", "val_relative_residual", spec["backward"], **style).assign(
                 method_label=label, quantity="val_relative_residual"))
-        axes[0][col].set(title=f"piecewise {piece}", ylabel="||G(z) - h(G(z))||² (training)", yscale="log")
-        axes[1][col].set(xlabel="epoch", ylabel="relative residual (validation codes)", yscale="log")
+        axes[0][col].set(title=f"piecewise {piece}", yscale="log")
+        axes[1][col].set(xlabel="epoch", yscale="log")
         for ax in axes[:, col]:
             ax.legend(fontsize=8, title="backward")
+    axes[0][0].set_ylabel("||G(z) - h(G(z))||² (training)")
+    axes[1][0].set_ylabel("relative residual (validation codes)")
     caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): training loss ||G(z) - h(G(z))||² per epoch and, on "
                f"fixed validation codes, the residual relative to each signal's variance (scale-free), with the weak "
                f"Jacobian (solid) or the straight-through estimator (dashed). The STE gradient of this loss is "
