@@ -7,7 +7,8 @@ min_version("8.20")
 
 
 # The paper profile is the default; `--configfile config/quick.yaml` replaces it (never merged into it).
-if not config:
+# (`--config key=value` alone does not name a profile, so the default still loads under it.)
+if "profile" not in config:
 
     configfile: "config/paper.yaml"
 
