@@ -118,3 +118,11 @@ def test_written_files_are_readable_by_others(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def test_stochastic_metrics_do_not_depend_on_the_process_rng(tmp_path, digits_splits):
+    """A VAE's ELBO samples z: evaluating in a fresh process (another global RNG state) gives the same number."""
+    spec = spec_for(tmp_path, "vae", epochs=1)
+    first = train_and_evaluate(spec, tmp_path / "run", digits_splits)["elbo_bpd"]
+    torch.manual_seed(12345)
+    assert evaluate_run(tmp_path / "run")["elbo_bpd"] == first

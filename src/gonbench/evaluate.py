@@ -16,7 +16,7 @@ from .errors import RunStateError
 from .images import save_grid
 from .io import write_json
 from .runs import Run, load_run
-from .runtime import environment, peak_memory_mb
+from .runtime import environment, peak_memory_mb, seed_everything
 from .validation import validation_pass
 
 PROTOCOLS = ("train", "eval")
@@ -37,6 +37,7 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
                                  "val_images": len(x), "last_batch": "padded by wrap-around, padding ignored"}}
     outputs = {}
     for protocol in PROTOCOLS:
+        seed_everything(spec["seed"])  # stochastic metrics (a VAE's ELBO samples z) repeat in every process
         per_image = validation_pass(model, stored, y, spec["batch_size"], protocol)
         for key, values in per_image.items():
             if key.startswith("_"):
