@@ -10,6 +10,7 @@ import torch
 
 from ..aggregate import DATASET_TITLES, collect_runs
 from ..config import experiment_variants
+from .curves import dataset_curve_panels
 from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, plain_log_ticks, save_figure, seed0_run, shared_legend, show_grid
 
 COLORS = {"gon": "tab:blue", "ae": "tab:orange", "tied_ae": "tab:green", "gon_detach_1": "tab:red",
@@ -49,21 +50,10 @@ def fig2a_latent_size(cfg: dict):
 
 @register_figure("fig2b_steps")
 def fig2b_steps(cfg: dict):
-    logs = epoch_logs(cfg, "table1")
-    methods = [m for m in ("gon", "gon_10", "gon_detach_1", "gon_detach_10") if len(logs) and m in set(logs["method_label"])]
-    datasets = list(dict.fromkeys(logs["dataset"])) if len(logs) else []
-    fig, axes = plt.subplots(1, max(len(datasets), 1), figsize=(3.8 * max(len(datasets), 1), 3.3), squeeze=False)
-    data = []
-    for ax, dataset in zip(axes[0], datasets):
-        sub = logs[logs["dataset"] == dataset]
-        for m in methods:
-            data.append(band(ax, sub[sub["method_label"] == m], "epoch", "val_recon_sse", m, color=COLORS[m])
-                        .assign(dataset=dataset))
-        ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", yscale="log")
-    shared_legend(fig, axes[0], "validation SSE per image")
+    fig, data, logs, _ = dataset_curve_panels(cfg, "table1", ["gon", "gon_10", "gon_detach_1", "gon_detach_10"], COLORS)
     caption = (f"Figure 2b: one gradient step (GON) against ten steps, with and without detaching the latent. "
                f"Profile `{cfg['profile']}`, the Table 1 runs; {_stand_in(cfg, 'table1')}; {describe_runs(logs)}.")
-    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "fig2b_steps")
+    return save_figure(fig, data, caption, figures_dir(cfg), "fig2b_steps")
 
 
 @register_figure("fig2c_generalisation")

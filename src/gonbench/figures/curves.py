@@ -10,20 +10,29 @@ from ..aggregate import DATASET_TITLES
 from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, shared_legend
 
 
-@register_figure("table1_curves")
-def table1_curves(cfg: dict) -> list[Path]:
-    """Validation loss per epoch of every Table 1 method (the curves behind the table, cf. Figure 2b)."""
-    logs = epoch_logs(cfg, "table1")
+def dataset_curve_panels(cfg: dict, experiment: str, methods: list[str] | None, colors: dict | None = None):
+    """One panel per dataset with the validation loss per epoch of each method (mean ± std over seeds);
+    returns (figure, curve data, epoch logs, datasets)."""
+    logs = epoch_logs(cfg, experiment)
     datasets = list(dict.fromkeys(logs["dataset"])) if len(logs) else []
     fig, axes = plt.subplots(1, max(len(datasets), 1), figsize=(4.2 * max(len(datasets), 1), 3.4), squeeze=False)
     data = []
     for ax, dataset in zip(axes[0], datasets):
         sub = logs[logs["dataset"] == dataset]
-        for label in dict.fromkeys(sub["method_label"]):
-            data.append(band(ax, sub[sub["method_label"] == label], "epoch", "val_recon_sse", label)
+        present = list(dict.fromkeys(sub["method_label"]))
+        for label in [m for m in methods if m in present] if methods else present:
+            style = {"color": colors[label]} if colors and label in colors else {}
+            data.append(band(ax, sub[sub["method_label"] == label], "epoch", "val_recon_sse", label, **style)
                         .assign(dataset=dataset))
         ax.set(title=DATASET_TITLES.get(dataset, dataset), xlabel="epoch", yscale="log")
     shared_legend(fig, axes[0], "validation SSE per image")
+    return fig, pd.concat(data) if data else pd.DataFrame(), logs, datasets
+
+
+@register_figure("table1_curves")
+def table1_curves(cfg: dict) -> list[Path]:
+    """Validation loss per epoch of every Table 1 method (the curves behind the table, cf. Figure 2b)."""
+    fig, data, logs, datasets = dataset_curve_panels(cfg, "table1", None)
     caption = (f"Validation reconstruction loss (summed squared error per image, log scale) per epoch of the "
                f"Table 1 methods. Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; {describe_runs(logs)}.")
-    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), "table1_curves")
+    return save_figure(fig, data, caption, figures_dir(cfg), "table1_curves")
