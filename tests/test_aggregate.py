@@ -27,3 +27,24 @@ def test_caption_leaves_out_what_the_runs_do_not_have():
     cfg = {"profile": "quick", "experiments": {"piecewise_segmentation": {"datasets": ["mnist"]}}}
     _, caption = build_table(TABLES["piecewise_seg_table"], runs, cfg)
     assert "latent size" not in caption and "BatchNorm" not in caption and "Likelihood" not in caption
+
+
+def test_aggregating_one_table_keeps_the_catalogue_rows_of_runs_built_elsewhere(tmp_path):
+    from gonbench.aggregate import update_catalogue
+    from gonbench.config import expand_runs
+
+    cfg = {"profile": "quick", "seeds": [0], "results": str(tmp_path / "results"),
+           "experiments": {"table1": {"methods": ["gon"], "datasets": ["mnist"]},
+                           "table2": {"methods": ["vae"], "datasets": ["mnist"]}}}
+    gon, vae = (str(k.path(tmp_path / "results", "quick")) for k in expand_runs(cfg))
+    path = tmp_path / "runs.csv"
+    pd.DataFrame([{"run_dir": gon, "m.recon_sse": 9.0}, {"run_dir": vae, "m.elbo_bpd": 5.0},
+                  {"run_dir": gon.replace("seed0", "seed7"), "m.recon_sse": 1.0}]).to_csv(path, index=False)
+    on_disk = pd.DataFrame([{"run_dir": gon, "m.recon_sse": 4.0}])  # only table1's run is present now
+
+    update_catalogue(path, on_disk, cfg)
+
+    rows = pd.read_csv(path).set_index("run_dir")
+    assert rows.loc[gon, "m.recon_sse"] == 4.0  # refreshed from disk
+    assert rows.loc[vae, "m.elbo_bpd"] == 5.0  # kept: table2's run was built elsewhere
+    assert len(rows) == 2  # seed7 is not in the grid any more

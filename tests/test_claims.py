@@ -1,7 +1,7 @@
 """The GON paper's Table 1 claims, checked on the quick profile's real-data runs (the golden file holds every
 run's metrics: 7 methods x digits/MNIST/Fashion-MNIST/COIL-20 x 3 seeds, produced by the quick profile).
 
-A claim that does not hold at quick scale (10 epochs of ~200 steps instead of 500 epochs) is listed in
+A claim that does not hold at quick scale (80 steps on 512 images instead of 500 epochs) is listed in
 KNOWN_DEVIATIONS with the measured numbers and marked xfail(strict=True): if it starts to hold, the test
 fails and the deviation must be removed from the list.
 """
@@ -48,18 +48,22 @@ def detach_ten_far_above(dataset: str) -> bool:
 CLAIMS = {"gon_below_ae": below("gon", "ae"), "ae_below_tied_ae": below("ae", "tied_ae"),
           "tied_ae_below_gon_detach_1": below("tied_ae", "gon_detach_1"), "ten_steps_match_one": ten_steps_match_one, "detach_ten_far_above": detach_ten_far_above}
 
-# (claim, dataset) -> what was measured when it did not hold at quick scale
-# (mean over 3 seeds, quick profile; every gap below is smaller than one seed-to-seed std of either cell).
+# (claim, dataset) -> what was measured when it did not hold at quick scale (mean +- std over 3 seeds, quick
+# profile; every gap is smaller than the larger seed-to-seed std of its two cells: at 80 steps the methods are
+# still close to one another, and the paper measured its gaps after 500 epochs).
 KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
-    ("gon_below_ae", "digits"): "gon 3.25 +- 1.02 vs ae 3.22 +- 1.08",
-    ("ae_below_tied_ae", "mnist"): "ae 15.20 +- 3.85 vs tied_ae 13.79 +- 3.25",
-    ("ae_below_tied_ae", "fashion_mnist"): "ae 15.38 +- 1.80 vs tied_ae 14.58 +- 1.91",
-    ("ae_below_tied_ae", "coil20"): "ae 9.64 +- 1.07 vs tied_ae 9.38 +- 1.07",
-    # also on full MNIST on a GPU after 2 epochs (10.34 vs 13.72); the paper measured its gap after 500 epochs
-    ("detach_ten_far_above", "digits"): "gon_detach_10 3.06 +- 0.99 vs gon 3.25 +- 1.02",
-    ("detach_ten_far_above", "mnist"): "gon_detach_10 13.71 +- 5.51 vs gon 14.40 +- 3.52",
-    ("detach_ten_far_above", "fashion_mnist"): "gon_detach_10 13.83 +- 2.59 vs gon 15.12 +- 2.52",
-    ("detach_ten_far_above", "coil20"): "gon_detach_10 8.80 +- 1.76 vs gon 9.38 +- 0.88",
+    ("gon_below_ae", "digits"): "gon 11.55 +- 2.38 vs ae 11.25 +- 2.46",
+    ("gon_below_ae", "fashion_mnist"): "gon 25.55 +- 3.55 vs ae 25.17 +- 3.17",
+    ("gon_below_ae", "coil20"): "gon 20.88 +- 3.82 vs ae 20.39 +- 3.58",
+    ("ae_below_tied_ae", "mnist"): "ae 42.19 +- 12.07 vs tied_ae 38.99 +- 10.29",
+    ("ae_below_tied_ae", "fashion_mnist"): "ae 25.17 +- 3.17 vs tied_ae 25.15 +- 2.97",
+    ("ae_below_tied_ae", "coil20"): "ae 20.39 +- 3.58 vs tied_ae 19.76 +- 3.68",
+    # above gon on digits and MNIST, but not by 1.5x; slightly below on Fashion-MNIST and COIL-20 (also below
+    # on full MNIST on a GPU after 2 epochs: 10.34 vs 13.72)
+    ("detach_ten_far_above", "digits"): "gon_detach_10 14.04 +- 3.04 vs gon 11.55 +- 2.38",
+    ("detach_ten_far_above", "mnist"): "gon_detach_10 41.07 +- 11.86 vs gon 38.91 +- 10.86",
+    ("detach_ten_far_above", "fashion_mnist"): "gon_detach_10 24.49 +- 3.56 vs gon 25.55 +- 3.55",
+    ("detach_ten_far_above", "coil20"): "gon_detach_10 19.33 +- 3.19 vs gon 20.88 +- 3.82",
 }
 
 

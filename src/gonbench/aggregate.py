@@ -235,12 +235,29 @@ def _latex_escape(text: str) -> str:
     return text
 
 
+def update_catalogue(path: Path, runs: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """runs.csv lists every run of the profile's grid with its latest metrics: rows of runs on disk now are
+    refreshed, rows of grid runs that are not on disk (another experiment built elsewhere, or earlier) are
+    kept, and rows of runs the grid no longer has are dropped. Aggregating one table never erases the rest."""
+    results = Path(cfg.get("results", "results"))
+    grid = {str(k.path(results, cfg["profile"])): i for i, k in enumerate(expand_runs(cfg))}
+    if Path(path).exists() and Path(path).stat().st_size:
+        on_disk = set(runs["run_dir"]) if len(runs) else set()
+        previous = pd.read_csv(path)
+        previous = previous[previous["run_dir"].isin(grid) & ~previous["run_dir"].isin(on_disk)]
+        runs = pd.concat([previous, runs], ignore_index=True) if len(runs) else previous
+    if len(runs):  # in grid order, as collect_runs lists them
+        runs = runs.sort_values("run_dir", key=lambda dirs: dirs.map(grid), ignore_index=True)
+    save_with(path, lambda tmp: runs.to_csv(tmp, index=False))
+    return runs
+
+
 def build_tables(cfg: dict, only: list[str] | None = None) -> list[Path]:
-    """Write reports/<profile>/<table>.{md,tex,csv} and runs.csv; returns the written paths."""
+    """Write reports/<profile>/<table>.{md,tex,csv} and update runs.csv; returns the written paths."""
     out_dir = Path(cfg.get("reports", "reports")) / cfg["profile"]
     runs = collect_runs(cfg)
     written = [out_dir / "runs.csv"]
-    save_with(written[0], lambda tmp: runs.to_csv(tmp, index=False))
+    update_catalogue(written[0], runs, cfg)
     for name, spec in TABLES.items():
         if (only and name not in only) or spec.experiment not in cfg.get("experiments", {}):
             continue

@@ -2,8 +2,12 @@
 
 Regenerate on purpose (after a change that is meant to move the numbers) with::
 
-    uv run snakemake table1 --cores all --configfile config/quick.yaml
+    rm -rf results/quick/table1
+    uv run snakemake table1 --forceall --cores all --configfile config/quick.yaml
     uv run gonbench golden --profile quick
+
+The old runs go first: a finished run directory is never retrained (and one whose spec changed is refused),
+and ``--forceall`` rebuilds the reports, which Snakemake would otherwise consider up to date.
 
 The file records the exact versions and machine that produced it next to every run's metrics.
 """
@@ -19,7 +23,8 @@ from .io import read_json, write_json
 from .runtime import environment
 
 GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "psnr", "ssim", "elbo_bpd")
-REGENERATE = "uv run snakemake table1 --cores all --configfile config/quick.yaml && uv run gonbench golden --profile quick"
+BUILD = "uv run snakemake table1 --forceall --cores all --configfile config/quick.yaml"
+REGENERATE = f"rm -rf results/quick/table1 && {BUILD} && uv run gonbench golden --profile quick"
 
 
 def golden_path(profile: str, experiment: str) -> Path:
@@ -39,7 +44,7 @@ def collect_golden(cfg: dict, experiment: str) -> dict:
             k: metrics[k] for k in GOLDEN_METRICS if k in metrics}
     if missing:
         raise RunStateError(f"{len(missing)} runs of {experiment} have no metrics.json (first: {missing[0]}); "
-                            f"run the profile first: {REGENERATE.split(' && ')[0]}")
+                            f"run the profile first: {BUILD}")
     return {"profile": cfg["profile"], "experiment": experiment, "regenerate": REGENERATE,
             "environment": environment(torch.device("cpu")), "runs": runs}
 

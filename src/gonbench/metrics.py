@@ -44,10 +44,10 @@ def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> float:
     a, b = x_hat.clamp(0, 1).double(), x.double()
     c = a.shape[1]
     g = _gaussian_window().to(a.device)
-    kernel = (g[:, None] * g[None, :]).expand(c, 1, 11, 11).contiguous()
+    rows, cols = g.view(1, 1, 11, 1).expand(c, 1, 11, 1), g.view(1, 1, 1, 11).expand(c, 1, 1, 11)
 
-    def blur(t: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(F.pad(t, (5, 5, 5, 5), mode="reflect"), kernel, groups=c)
+    def blur(t: torch.Tensor) -> torch.Tensor:  # the 2-D Gaussian is separable: two 1-D passes, ~5x cheaper
+        return F.conv2d(F.conv2d(F.pad(t, (5, 5, 5, 5), mode="reflect"), rows, groups=c), cols, groups=c)
 
     mu_a, mu_b = blur(a), blur(b)
     var_a, var_b = (blur(a * a) - mu_a**2).clamp_min(0), (blur(b * b) - mu_b**2).clamp_min(0)
