@@ -1,5 +1,6 @@
 # Shared helpers: validate the config, expand the run grid, name the files of a run.
 import os
+import shlex
 import sys
 
 from snakemake.settings.types import DeploymentMethod
@@ -20,6 +21,12 @@ CONFIG_FILE = str(workflow.configfiles[0])  # the CLI re-reads the same profile
 PROFILE = config["profile"]
 RESULTS = config.get("results", "results")
 REPORTS = config.get("reports", "reports")
+# ... with the folders as this run sees them (`--config results=...` etc. are not in the file)
+PROFILE_ARGS = " ".join(
+    f"{flag} {shlex.quote(str(value))}"
+    for flag, value in (("--config", CONFIG_FILE), ("--results", RESULTS), ("--reports", REPORTS),
+                        ("--data-root", config.get("data_root", "data")))
+)
 RUN = f"{RESULTS}/{PROFILE}/{{experiment}}/{{method}}/{{dataset}}/seed{{seed}}"
 RUNS = expand_runs(config)
 # The interpreter running Snakemake has gonbench installed; with --sdm conda each rule's own env has it.

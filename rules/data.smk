@@ -5,9 +5,9 @@ rule prepare_data:
         f"{RESULTS}/{PROFILE}/logs/prepare_{{dataset}}-{{size}}px.log",
     params:
         gonbench=GONBENCH,
-        config=CONFIG_FILE,
+        profile=PROFILE_ARGS,
     conda:
         ENV
     shell:
-        "{params.gonbench} prepare --config {params.config} --dataset {wildcards.dataset} "
+        "{params.gonbench} prepare {params.profile} --dataset {wildcards.dataset} "
         "--image-size {wildcards.size} --out {output} > {log} 2>&1"

@@ -19,8 +19,8 @@ rule pretrain:
         gpu=1,
     params:
         gonbench=GONBENCH,
-        config=CONFIG_FILE,
+        profile=PROFILE_ARGS,
         device=config.get("device", "auto"),
     shell:
-        "{params.gonbench} pretrain --config {params.config} --network {wildcards.network} "
+        "{params.gonbench} pretrain {params.profile} --network {wildcards.network} "
         "--out {output.network} --device {params.device} --threads {threads} > {log} 2>&1"

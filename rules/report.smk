@@ -9,11 +9,11 @@ rule aggregate:
         f"{REPORTS}/{PROFILE}/logs/aggregate_{{name}}.log",
     params:
         gonbench=GONBENCH,
-        config=CONFIG_FILE,
+        profile=PROFILE_ARGS,
     conda:
         ENV
     shell:
-        "{params.gonbench} aggregate --config {params.config} --table {wildcards.name} > {log} 2>&1"
+        "{params.gonbench} aggregate {params.profile} --table {wildcards.name} > {log} 2>&1"
 
 
 rule figure:
@@ -27,8 +27,8 @@ rule figure:
         f"{REPORTS}/{PROFILE}/logs/figure_{{name}}.log",
     params:
         gonbench=GONBENCH,
-        config=CONFIG_FILE,
+        profile=PROFILE_ARGS,
     conda:
         ENV
     shell:
-        "{params.gonbench} figures --config {params.config} --figure {wildcards.name} > {log} 2>&1"
+        "{params.gonbench} figures {params.profile} --figure {wildcards.name} > {log} 2>&1"

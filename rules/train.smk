@@ -7,7 +7,7 @@ rule train:
         f"{RUN}/train.log",
     params:
         gonbench=GONBENCH,
-        config=CONFIG_FILE,
+        profile=PROFILE_ARGS,
         device=config.get("device", "auto"),
     threads: config.get("threads", 1)
     resources:
@@ -15,7 +15,7 @@ rule train:
     conda:
         ENV
     shell:
-        "{params.gonbench} train --config {params.config} --experiment {wildcards.experiment} "
+        "{params.gonbench} train {params.profile} --experiment {wildcards.experiment} "
         "--method {wildcards.method} --dataset {wildcards.dataset} --seed {wildcards.seed} "
         "--out $(dirname {output}) --device {params.device} --threads {threads} --no-progress > {log} 2>&1"
 

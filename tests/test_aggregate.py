@@ -48,3 +48,18 @@ def test_aggregating_one_table_keeps_the_catalogue_rows_of_runs_built_elsewhere(
     assert rows.loc[gon, "m.recon_sse"] == 4.0  # refreshed from disk
     assert rows.loc[vae, "m.elbo_bpd"] == 5.0  # kept: table2's run was built elsewhere
     assert len(rows) == 2  # seed7 is not in the grid any more
+
+
+def test_a_transcribed_paper_value_is_printed_beside_ours(monkeypatch):
+    from gonbench import aggregate
+
+    reference = {"source": "GON paper, Table 1", "metric": "SSE", "values": {"gon": {"mnist": [7.5, 0.25]}}}
+    monkeypatch.setattr(aggregate, "reference_values", lambda name: reference)
+    runs = runs_frame("table1", "gon", [1.0, 2.0, 3.0], nz=32.0)
+    cfg = {"profile": "quick", "experiments": {"table1": {"methods": ["gon", "ae"], "datasets": ["mnist"]}}}
+    frame, caption = build_table(TABLES["table1"], runs, cfg)
+    md, _ = render(frame, TABLES["table1"], caption, cfg)
+    gon_row, ae_row = md.splitlines()[2], md.splitlines()[3]
+    assert "| 2.00 ± 1.00 |" in gon_row and "| 7.50 ± 0.25 |" in gon_row
+    assert ae_row.count("—") == 2  # neither runs nor a paper value for the AE
+    assert "not yet transcribed" not in caption

@@ -67,3 +67,25 @@ def test_each_experiment_is_a_target(tmp_path):
                      f"reports={tmp_path}/p", targets=("table2",))
     assert counts["table2"] == 1 and "fig3" not in counts
     assert counts["train"] == counts["evaluate"] == 2 * 4 * 3  # vgon, vae x 4 datasets x 3 seeds
+
+
+def test_folders_set_with_snakemake_config_reach_every_rule(tmp_path):
+    """`--config results=... reports=...` is not in the profile file the CLI re-reads: the rules pass the
+    folders on, so data, runs and tables all land where the DAG expects them (and nowhere else)."""
+    import json
+
+    import yaml
+
+    profile = {"profile": "foldercheck", "seeds": [0], "threads": 1,
+               "defaults": {"epochs": 1, "train_size": 64, "val_size": 64},
+               "experiments": {"table1": {"methods": ["gon"], "datasets": ["digits"], "outputs": ["table1"]}}}
+    (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
+    results, reports = tmp_path / "R", tmp_path / "P"
+    out = subprocess.run(SNAKEMAKE + ["table1", "--cores", "2", "--configfile", str(tmp_path / "profile.yaml"),
+                                      "--config", f"results={results}", f"reports={reports}"],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    run = results / "foldercheck" / "table1" / "gon" / "digits" / "seed0"
+    assert (run / "metrics.json").exists() and (reports / "foldercheck" / "table1.md").exists()
+    assert json.loads((run / "config.json").read_text())["data_cache"] == str(results / "foldercheck" / "data" / "digits-32px.pt")
+    assert not (REPO / "results" / "foldercheck").exists() and not (REPO / "reports" / "foldercheck").exists()

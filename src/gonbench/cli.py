@@ -19,9 +19,15 @@ def _threads(n: int | None) -> None:
 
 
 def _profile_cfg(args):
+    """The profile, with the folders given on the command line (what Snakemake's ``--config`` set) in place
+    of its own, so every rule reads and writes where the DAG does."""
     from .config import load_profile
 
-    return load_profile(args.profile, args.config)
+    cfg = load_profile(args.profile, args.config)
+    for key in ("results", "reports", "data_root"):
+        if getattr(args, key) is not None:
+            cfg[key] = getattr(args, key)
+    return cfg
 
 
 def _results_profile_dir(cfg: dict) -> Path:
@@ -157,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     def profile_args(sp):
         sp.add_argument("--profile", default="quick", help="config/<profile>.yaml (default: quick)")
         sp.add_argument("--config", default=None, help="explicit config file (overrides --profile's path)")
+        sp.add_argument("--results", default=None, help="results folder (default: the profile's `results`)")
+        sp.add_argument("--reports", default=None, help="reports folder (default: the profile's `reports`)")
+        sp.add_argument("--data-root", default=None, help="data folder (default: the profile's `data_root`; "
+                                                          "GONBENCH_DATA still wins)")
 
     sp = sub.add_parser("prepare", help="find/download, verify and preprocess one dataset")
     profile_args(sp)
