@@ -46,7 +46,7 @@ def cmd_prepare(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from .config import resolve_spec
+    from .config import RunKey, resolve_spec
     from .data import DATASETS, load_prepared, resolve_data_root
     from .runs import data_cache_path
     from .runtime import select_device
@@ -55,8 +55,8 @@ def cmd_train(args) -> None:
     cfg = _profile_cfg(args)
     spec = resolve_spec(cfg, experiment=args.experiment, method=args.method, dataset=args.dataset,
                         seed=args.seed, overrides=args.set)
-    out = Path(args.out) if args.out else Path(cfg.get("results", "results")) / cfg["profile"] / args.experiment \
-        / args.method / args.dataset / f"seed{args.seed}"
+    out = Path(args.out) if args.out else RunKey(args.experiment, args.method, args.dataset, args.seed).path(
+        cfg.get("results", "results"), cfg["profile"])
     if is_finished(out, spec):
         print(f"{out}: already trained ({spec['epochs']} epochs), nothing to do")
         return
