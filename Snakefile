@@ -1,4 +1,5 @@
-# gonbench: prepare_data -> train -> evaluate -> aggregate (tables) / figures.
+# gonbench: prepare_data -> pretrain -> train (one job per cell: every seed of an experiment x method x dataset,
+# trained and evaluated) -> tables / figures -> publish.
 # Default profile: the papers' grids (config/paper.yaml). Offline CPU profile, one experiment:
 #   snakemake table1 --cores all --configfile config/quick.yaml
 from snakemake.utils import min_version
@@ -15,15 +16,22 @@ if "profile" not in config:
 
 include: "rules/common.smk"
 include: "rules/data.smk"
-include: "rules/train.smk"
 include: "rules/pretrain.smk"
+include: "rules/train.smk"
 include: "rules/report.smk"
 
 
+# Cheap jobs run where Snakemake runs, never on a cluster's GPU partition (the `localrules:` directive as a
+# call: the table/figure rules and the experiment targets are named from the profile).
+workflow.localrules(
+    "all", "prepare_data", "publish", *OUTPUT_RULES, *config["experiments"]
+)
+
+
 rule all:
-    input:
-        final_outputs(),
     default_target: True
+    input:
+        PLAN.report_files(),
 
 
 # One target per experiment, named after it: `snakemake table1 ...` builds that experiment's reports only.
@@ -33,4 +41,4 @@ for _experiment in config["experiments"]:
         name:
             _experiment
         input:
-            experiment_outputs(_experiment),
+            PLAN.report_files(_experiment),

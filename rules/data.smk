@@ -1,13 +1,16 @@
 rule prepare_data:
     output:
-        f"{RESULTS}/{PROFILE}/data/{{dataset}}-{{size}}px.pt",
+        cache=str(LAYOUT.data_cache("{dataset}", "{size}")),
+        checksum=str(LAYOUT.data_cache("{dataset}", "{size}")) + ".sha256",
     log:
-        f"{RESULTS}/{PROFILE}/logs/prepare_{{dataset}}-{{size}}px.log",
+        str(LAYOUT.logs() / "prepare_{dataset}-{size}px.log"),
+    wildcard_constraints:
+        size=r"\d+",
+    conda:
+        ENV
     params:
         gonbench=GONBENCH,
         profile=PROFILE_ARGS,
-    conda:
-        ENV
     shell:
         "{params.gonbench} prepare {params.profile} --dataset {wildcards.dataset} "
-        "--image-size {wildcards.size} --out {output} > {log} 2>&1"
+        "--image-size {wildcards.size} --out {output.cache} > {log} 2>&1"

@@ -1,34 +1,58 @@
-rule aggregate:
-    wildcard_constraints:
-        name=_alternatives(TABLE_NAMES),
+# One rule per table and figure, each rebuilt when a cell of the experiment that lists it is, and shown in
+# `snakemake --report` under its experiment with its caption (written by the output itself).
+OUTPUT_RULES = []
+
+for _name in PLAN.outputs():
+    _kind = "table" if _name in PLAN.tables() else "figure"
+    _files = [str(f) for f in PLAN.report_files_of(_name)]
+    _experiment = PLAN.experiment_of(_name)
+
+    rule:
+        name:
+            f"{_kind}_{_name}"
+        input:
+            PLAN.output_inputs(_name),
+        output:
+            [
+                (
+                    report(
+                        f,
+                        caption=str(PLAN.caption_of(_name)),
+                        category=_experiment,
+                        subcategory=f"{_kind}s",
+                    )
+                    if f.endswith((".md", ".png"))
+                    else f
+                )
+                for f in _files
+            ],
+            PLAN.caption_of(_name),
+        log:
+            str(LAYOUT.report_logs() / f"{_kind}_{_name}.log"),
+        conda:
+            ENV
+        params:
+            gonbench=GONBENCH,
+            profile=PROFILE_ARGS,
+            command="aggregate --table" if _kind == "table" else "figures --figure",
+            name=_name,
+        shell:
+            "{params.gonbench} {params.command} {params.name} {params.profile} > {log} 2>&1"
+
+    OUTPUT_RULES.append(f"{_kind}_{_name}")
+
+
+rule publish:
     input:
-        lambda w: [f"{d}/metrics.json" for d in run_dirs(experiment_of_output(w.name))],
+        PLAN.report_files(),
     output:
-        multiext(f"{REPORTS}/{PROFILE}/{{name}}", ".md", ".tex", ".csv"),
+        touch(str(LAYOUT.published() / ".published")),
     log:
-        f"{REPORTS}/{PROFILE}/logs/aggregate_{{name}}.log",
+        str(LAYOUT.report_logs() / "publish.log"),
+    conda:
+        ENV
     params:
         gonbench=GONBENCH,
         profile=PROFILE_ARGS,
-    conda:
-        ENV
     shell:
-        "{params.gonbench} aggregate {params.profile} --table {wildcards.name} > {log} 2>&1"
-
-
-rule figure:
-    wildcard_constraints:
-        name=_alternatives(FIGURE_NAMES),
-    input:
-        lambda w: [f"{d}/metrics.json" for d in run_dirs(experiment_of_output(w.name))],
-    output:
-        multiext(f"{REPORTS}/{PROFILE}/figures/{{name}}", ".png", ".pdf", ".csv"),
-    log:
-        f"{REPORTS}/{PROFILE}/logs/figure_{{name}}.log",
-    params:
-        gonbench=GONBENCH,
-        profile=PROFILE_ARGS,
-    conda:
-        ENV
-    shell:
-        "{params.gonbench} figures {params.profile} --figure {wildcards.name} > {log} 2>&1"
+        "{params.gonbench} publish {params.profile} > {log} 2>&1"

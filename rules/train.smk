@@ -1,37 +1,25 @@
+# One job per cell: every seed of one (experiment, method label, dataset), trained and evaluated in one
+# process. `runs` carries each seed's config hash: a profile edit that changes a run reruns its cell.
+
+
 rule train:
     input:
-        run_inputs,
+        lambda w: PLAN.cell_inputs(w.experiment, w.method, w.dataset),
     output:
-        f"{RUN}/train.json",
+        LAYOUT.cell_pattern(),
     log:
-        f"{RUN}/train.log",
+        str(LAYOUT.logs() / "train_{experiment}_{method}_{dataset}.log"),
+    conda:
+        ENV
+    threads: lambda w: PLAN.cell(w.experiment, w.method, w.dataset).threads
+    resources:
+        gpu=1,
     params:
         gonbench=GONBENCH,
         profile=PROFILE_ARGS,
-        device=config.get("device", "auto"),
-    threads: config.get("threads", 1)
-    resources:
-        gpu=1,
-    conda:
-        ENV
+        device=DEVICE,
+        runs=lambda w: PLAN.cell(w.experiment, w.method, w.dataset).hashes,
     shell:
         "{params.gonbench} train {params.profile} --experiment {wildcards.experiment} "
-        "--method {wildcards.method} --dataset {wildcards.dataset} --seed {wildcards.seed} "
-        "--out $(dirname {output}) --device {params.device} --threads {threads} --no-progress > {log} 2>&1"
-
-
-rule evaluate:
-    input:
-        f"{RUN}/train.json",
-    output:
-        f"{RUN}/metrics.json",
-    log:
-        f"{RUN}/evaluate.log",
-    params:
-        gonbench=GONBENCH,
-        device=config.get("device", "auto"),
-    threads: config.get("threads", 1)
-    conda:
-        ENV
-    shell:
-        "{params.gonbench} evaluate $(dirname {output}) --device {params.device} --threads {threads} > {log} 2>&1"
+        "--method {wildcards.method} --dataset {wildcards.dataset} "
+        "--device {params.device} --no-progress > {log} 2>&1"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gonbench.aggregate import TABLES, build_table, render
+from gonbench.aggregate import build_table, render
+from gonbench.outputs import TABLES
 
 
 def runs_frame(experiment: str, method: str, values: list[float], **spec) -> pd.DataFrame:
@@ -15,8 +16,8 @@ def runs_frame(experiment: str, method: str, values: list[float], **spec) -> pd.
 def test_table1_cell_is_mean_and_std_over_seeds_and_caption_names_the_protocol():
     runs = runs_frame("table1", "gon", [1.0, 2.0, 3.0], nz=32.0)  # pandas stores mixed-column ints as floats
     cfg = {"profile": "quick", "experiments": {"table1": {"methods": ["gon"], "datasets": ["mnist"]}}}
-    frame, caption = build_table(TABLES["table1"], runs, cfg)
-    md, _ = render(frame, TABLES["table1"], caption, cfg)
+    frame, caption = build_table(TABLES.get("table1"), runs, cfg, "table1")
+    md, _ = render(frame, TABLES.get("table1"), caption, cfg)
     assert "| 2.00 ± 1.00 |" in md.splitlines()[2]
     assert "epochs 10, latent size 32, batch 64, BatchNorm in train mode" in caption
     assert "seeds 0/1/2" in caption and "mnist: train 1024, val all" in caption
@@ -25,18 +26,19 @@ def test_table1_cell_is_mean_and_std_over_seeds_and_caption_names_the_protocol()
 def test_caption_leaves_out_what_the_runs_do_not_have():
     runs = runs_frame("piecewise_segmentation", "seg_baseline", [0.0, 0.0], nz=None, **{"m.iou": 0.5})
     cfg = {"profile": "quick", "experiments": {"piecewise_segmentation": {"datasets": ["mnist"]}}}
-    _, caption = build_table(TABLES["piecewise_seg_table"], runs, cfg)
+    _, caption = build_table(TABLES.get("piecewise_seg_table"), runs, cfg, "piecewise_segmentation")
     assert "latent size" not in caption and "BatchNorm" not in caption and "Likelihood" not in caption
 
 
 def test_aggregating_one_table_keeps_the_catalogue_rows_of_runs_built_elsewhere(tmp_path):
     from gonbench.aggregate import update_catalogue
     from gonbench.config import expand_runs
+    from gonbench.paths import Layout
 
     cfg = {"profile": "quick", "seeds": [0], "results": str(tmp_path / "results"),
            "experiments": {"table1": {"methods": ["gon"], "datasets": ["mnist"]},
                            "table2": {"methods": ["vae"], "datasets": ["mnist"]}}}
-    gon, vae = (str(k.path(tmp_path / "results", "quick")) for k in expand_runs(cfg))
+    gon, vae = (str(Layout.of(cfg).run(k)) for k in expand_runs(cfg))
     path = tmp_path / "runs.csv"
     pd.DataFrame([{"run_dir": gon, "m.recon_sse": 9.0}, {"run_dir": vae, "m.elbo_bpd": 5.0},
                   {"run_dir": gon.replace("seed0", "seed7"), "m.recon_sse": 1.0}]).to_csv(path, index=False)
@@ -57,8 +59,8 @@ def test_a_transcribed_paper_value_is_printed_beside_ours(monkeypatch):
     monkeypatch.setattr(aggregate, "reference_values", lambda name: reference)
     runs = runs_frame("table1", "gon", [1.0, 2.0, 3.0], nz=32.0)
     cfg = {"profile": "quick", "experiments": {"table1": {"methods": ["gon", "ae"], "datasets": ["mnist"]}}}
-    frame, caption = build_table(TABLES["table1"], runs, cfg)
-    md, _ = render(frame, TABLES["table1"], caption, cfg)
+    frame, caption = build_table(TABLES.get("table1"), runs, cfg, "table1")
+    md, _ = render(frame, TABLES.get("table1"), caption, cfg)
     gon_row, ae_row = md.splitlines()[2], md.splitlines()[3]
     assert "| 2.00 ± 1.00 |" in gon_row and "| 7.50 ± 0.25 |" in gon_row
     assert ae_row.count("—") == 2  # neither runs nor a paper value for the AE

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gonbench.methods import DataInfo, build_method
-from gonbench.methods.gon import squared_error
+from gonbench.losses import squared_error
 
 INFO = DataInfo(channels=1, image_size=32, classes=10, train_size=8)
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gonbench.methods import DataInfo, build_method, count_parameters
-from gonbench.methods.implicit import coordinate_loss
+from gonbench.losses import coordinate_loss
 from gonbench.nets import Siren
 
 

@@ -16,7 +16,7 @@ def test_method_trains_one_step(name):
     optimizers = model.configure_optimizers()
     before = [p.detach().clone() for p in model.parameters()]
     logs = model.train_step(batch, optimizers)
-    assert torch.isfinite(torch.tensor(logs["loss"]))
+    assert torch.isfinite(torch.as_tensor(logs["loss"]))
     changed = [not torch.equal(b, p) for b, p in zip(before, model.parameters())]
     assert any(changed), f"{name}: no parameter moved after one optimiser step"
     if model.can_reconstruct:

@@ -13,7 +13,7 @@ from gonbench.data.signals import PIECES, piecewise_signals
 from gonbench.layers import piecewise_fit
 from gonbench.methods import DataInfo, build_method
 from gonbench.noise import gaussian_noise
-from gonbench.runtime import to_unit
+from gonbench.batches import to_unit
 
 
 @pytest.mark.parametrize("degree", [0, 1])

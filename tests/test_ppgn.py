@@ -10,7 +10,8 @@ import torch.nn as nn
 
 from gonbench import metrics as M
 from gonbench.methods import DataInfo, build_method, list_methods
-from gonbench.methods.ppgn import CriticSchedule, PPGNConfig, critic_iterations, gradient_penalty
+from gonbench.methods.ppgn import PPGNConfig
+from gonbench.methods.ppgn.wgan import CriticSchedule, critic_iterations, gradient_penalty
 from gonbench.sampling import mala_approx, mala_approx_step
 
 INFO = DataInfo(channels=1, image_size=28, classes=10, train_size=64)
@@ -202,7 +203,7 @@ def test_each_generator_step_leaves_a_record_with_every_trained_critics_estimate
     spec = {"profile": "test", "experiment": "ppgn", "method": "ppgn_combined", "method_label": "ppgn_combined",
             "dataset": "mnist", "seed": 0, "config_hash": "x", "epochs": 2, "batch_size": 32, "image_size": 28,
             "train_size": None, "val_size": None, **TINY, "burst_critic_iters": 3, "critic_iters": 1}
-    train_run(spec, tmp_path, splits, classes=10, device=torch.device("cpu"), progress=False)
+    train_run(spec, tmp_path, splits, device=torch.device("cpu"), progress=False)
     steps = read_jsonl(tmp_path / "steps.jsonl")
     # 2 batches per epoch: burst cycles (3 iterations) are cut at each epoch's end -> one step per epoch
     assert [(s["gen_step"], s["critic_iters"], s["epoch"]) for s in steps] == [(1, 2, 1), (2, 2, 2)]
@@ -253,14 +254,15 @@ def test_pretrained_network_is_saved_loaded_frozen_and_checked(tmp_path):
 def test_ppgn_table_puts_several_metrics_side_by_side():
     import pandas as pd
 
-    from gonbench.aggregate import TABLES, build_table, render
+    from gonbench.aggregate import build_table, render
+    from gonbench.outputs import TABLES
 
     runs = pd.DataFrame([{"experiment": "ppgn", "method_label": "ppgn_fc1", "dataset": "mnist", "seed": s,
                           "train_size": 1024, "val_size": 256, "m.sample_accuracy": acc, "m.kid": 10.0 * s}
                          for s, acc in ((0, 0.4), (1, 0.6))])
     cfg = {"profile": "test", "experiments": {"ppgn": {"methods": ["ppgn_fc1"], "datasets": ["mnist"]}}}
-    frame, caption = build_table(TABLES["ppgn"], runs, cfg)
-    md, _ = render(frame, TABLES["ppgn"], caption, cfg)
+    frame, caption = build_table(TABLES.get("ppgn"), runs, cfg, "ppgn")
+    md, _ = render(frame, TABLES.get("ppgn"), caption, cfg)
     header, _, row = md.splitlines()[:3]
     assert "accuracy" in header and "KID" in header and "paper" not in header
     assert "0.500 ± 0.141" in row and "5.0 ± 7.1" in row and "—" in row  # recon MSE was not measured
@@ -273,5 +275,6 @@ def test_ppgn_target_pretrains_once_and_trains_every_variant_and_seed(tmp_path):
     counts = dry_run("--configfile", "config/quick.yaml", "--config", f"results={tmp_path}/r",
                      f"reports={tmp_path}/p", targets=("ppgn",))
     assert counts["pretrain"] == 2  # E and the judge, shared by all 18 runs
-    assert counts["train"] == counts["evaluate"] == 6 * 3  # 6 variants x MNIST x 3 seeds
-    assert counts["prepare_data"] == 1 and counts["aggregate"] == 1 and counts["figure"] == 2
+    assert counts["train"] == 6  # one job per cell: 6 variants x MNIST, each training its 3 seeds
+    assert counts["prepare_data"] == 1 and counts["table_ppgn"] == 1
+    assert counts["figure_ppgn_fig3_samples"] == counts["figure_ppgn_fig4_wasserstein"] == 1

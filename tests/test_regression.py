@@ -50,7 +50,7 @@ def digits():
 def test_quick_profile_metric_stays_in_its_band(tmp_path, digits, method, dataset, seed):
     cfg = load_profile("quick")
     spec = resolve_spec(cfg, experiment="table1", method=method, dataset=dataset, seed=seed)
-    train_run(spec, tmp_path / "run", digits, classes=10, device=torch.device("cpu"), progress=False)
+    train_run(spec, tmp_path / "run", digits, device=torch.device("cpu"), progress=False)
     value = evaluate_run(tmp_path / "run")[METRIC]
     center, tolerance = band(golden()["runs"], method, dataset)
     assert abs(value - center) <= tolerance, (

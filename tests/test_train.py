@@ -29,7 +29,7 @@ def spec_for(tmp_path, method="gon", **overrides):
 
 
 def train_and_evaluate(spec, out, splits, **kw):
-    train_run(spec, out, splits, classes=10, device=torch.device("cpu"), progress=False, **kw)
+    train_run(spec, out, splits, device=torch.device("cpu"), progress=False, **kw)
     return evaluate_run(out)
 
 
@@ -50,7 +50,7 @@ def test_interrupted_run_resumes_to_identical_metrics(tmp_path, digits_splits, m
     whole = train_and_evaluate(spec, tmp_path / "whole", digits_splits)
     # 4 batches of 64 per epoch: stop in the middle of epoch 2, then rerun the same command
     with pytest.raises(KeyboardInterrupt):
-        train_run(spec, tmp_path / "cut", digits_splits, classes=10, device=torch.device("cpu"), progress=False,
+        train_run(spec, tmp_path / "cut", digits_splits, device=torch.device("cpu"), progress=False,
                   stop_after_steps=6)
     assert torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=False)["epoch"] == 1
     resumed = train_and_evaluate(spec, tmp_path / "cut", digits_splits)
@@ -94,20 +94,20 @@ def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path):
 def test_finished_run_is_a_noop_and_spec_change_is_refused(tmp_path, digits_splits):
     spec = spec_for(tmp_path)
     out = tmp_path / "run"
-    train_run(spec, out, digits_splits, classes=10, device=torch.device("cpu"), progress=False)
+    train_run(spec, out, digits_splits, device=torch.device("cpu"), progress=False)
     stamp = (out / "checkpoint.pt").stat().st_mtime_ns
-    train_run(spec, out, digits_splits, classes=10, device=torch.device("cpu"), progress=False)
+    train_run(spec, out, digits_splits, device=torch.device("cpu"), progress=False)
     assert (out / "checkpoint.pt").stat().st_mtime_ns == stamp
     changed = spec_for(tmp_path, lr=1e-3)
     with pytest.raises(SpecMismatch, match="differs in: lr"):
-        train_run(changed, out, digits_splits, classes=10, device=torch.device("cpu"), progress=False)
+        train_run(changed, out, digits_splits, device=torch.device("cpu"), progress=False)
     assert read_json(out / "config.json")["lr"] == spec["lr"]  # nothing overwritten
 
 
 def test_nan_loss_stops_with_a_clear_error(tmp_path, digits_splits):
     spec = spec_for(tmp_path, lr=1e30)
     with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf) at epoch \d+, step \d+"):
-        train_run(spec, tmp_path / "nan", digits_splits, classes=10, device=torch.device("cpu"), progress=False)
+        train_run(spec, tmp_path / "nan", digits_splits, device=torch.device("cpu"), progress=False)
 
 
 def test_written_files_are_readable_by_others(tmp_path):

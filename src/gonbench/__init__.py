@@ -1,6 +1,8 @@
 """gonbench: reproducible benchmarks of encoder-free and adversarial autoencoders."""
-__version__ = "0.1.0"
+from importlib.metadata import version
 
-from .runs import Run, load_run  # noqa: E402
+from .runs import Run, load_run
+
+__version__ = version("gonbench")
 
 __all__ = ["Run", "load_run", "__version__"]

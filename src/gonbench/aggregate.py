@@ -1,7 +1,8 @@
 """Runs on disk -> one pandas frame -> the papers' tables (Markdown, LaTeX, CSV) with mean ± std over seeds.
 
 Only runs with a metrics.json contribute; the caption of every table names the profile, epochs, latent
-size, BatchNorm protocol, seeds and subset sizes that produced it, read from the runs themselves.
+size, BatchNorm protocol, seeds and subset sizes that produced it, read from the runs themselves. Each table
+is registered in ``outputs.TABLES`` and reads the experiment that lists it in the profile's ``outputs``.
 """
 from __future__ import annotations
 
@@ -13,19 +14,16 @@ import pandas as pd
 import yaml
 from tabulate import tabulate
 
-from .config import expand_runs, experiment_variants
-from .io import read_json, save_with, write_text
-
-DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "smallnorb": "Small NORB", "coil20": "COIL-20",
-                  "cifar10": "CIFAR-10", "celeba": "CelebA", "digits": "digits (sklearn)",
-                  "piecewise_constant": "piecewise constant", "piecewise_linear": "piecewise linear",
-                  "gaussian_codes": "codes N(0, I)"}
+from .config import expand_runs
+from .data import dataset_title
+from .io import save_with, write_text
+from .outputs import TABLES, OutputContext, collect_runs
+from .paths import Layout
 
 
 @dataclass(frozen=True)
 class TableSpec:
     name: str
-    experiment: str
     metric: str
     title: str
     groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (group title, ((method, row title), ...))
@@ -41,86 +39,71 @@ def metric_columns(spec: TableSpec) -> tuple[tuple[str, str, int], ...]:
     return spec.columns or ((spec.metric, "", spec.decimals),)
 
 
-TABLES = {
-    "table1": TableSpec(
-        "table1", "table1", "recon_sse",
-        "GON paper Table 1: validation reconstruction loss (summed squared error per image)",
-        (("Single step", (("gon", "GON"), ("ae", "AE"), ("tied_ae", "Tied AE"), ("gon_detach_1", "1 Step Detach"))),
-         ("Multiple steps", (("gon_detach_10", "10 Step Detach"), ("gon_10", "10 Step"), ("glo", "GLO")))),
-        reference="table1"),
-    "table2": TableSpec(
-        "table2", "table2", "elbo_bpd",
-        "GON paper Table 2: validation negative ELBO in bits/dim, VAE vs variational GON",
-        (("Negative ELBO (bits/dim)", (("vgon", "VGON"), ("vae", "VAE"))),),
-        reference="table2", decimals=3),
-    "ppgn": TableSpec(
-        "ppgn", "ppgn", "sample_accuracy",
-        "PPGN-h with critics on encoder codes (Pakdaman 2018): class-conditional MALA-approx samples and reconstructions",
-        (("Image critic", (("ppgn_vanilla", "vanilla (D)"),)),
-         ("Code critic", (("ppgn_fc1", "fc1 (D1)"), ("ppgn_fc1_adv_only", "fc1, adversarial term only"),
-                          ("ppgn_fc1_no_pixel", "fc1, no pixel term"))),
-         ("Both critics", (("ppgn_combined", "combined (D + D1)"), ("ppgn_random", "random (D or D1)")))),
-        columns=(("sample_accuracy", "accuracy", 3), ("sample_confidence", "confidence", 3), ("kid", "KID", 1),
-                 ("recon_mse", "recon MSE", 4), ("train_seconds", "train s", 0),
-                 ("critic_iter_seconds", "s / critic iter", 3), ("gen_update_seconds", "s / G update", 3)),
-        note=("Samples: MALA-approx chains conditioned through E's softmax, scored by an independently trained "
-              "classifier (another architecture): its top-1 agreement with the requested class, its mean top-1 "
-              "probability, and KID (unbiased MMD^2, cubic polynomial kernel) between its penultimate features of "
-              "the samples and of the validation digits. recon MSE: per-pixel squared error of G(E_fc1(x)) in [0, 1] "
-              "on the validation split. Times: wall seconds of training, per critic iteration, per generator update. "
-              "Sampler steps, chains and widths are in each run's config.json."),
-        batchnorm=False),
-    "piecewise_datafree_table": TableSpec(
-        "piecewise_datafree_table", "piecewise_datafree", "relative_residual",
-        "Piecewise layers (Cho et al.), data-free generators: distance of G(z) to its best k-piece fit",
-        (("Piecewise constant", (("datafree_constant_weak", "weak Jacobian"), ("datafree_constant_ste", "STE"))),
-         ("Piecewise linear", (("datafree_linear_weak", "weak Jacobian"), ("datafree_linear_ste", "STE")))),
-        columns=(("relative_residual", "relative residual", 4), ("residual", "residual", 5),
-                 ("signal_std", "signal std", 4)),
-        note=("On fixed validation codes: residual ||G(z) - h(G(z))||² per signal; relative residual: the same over "
-              "the signal's squared deviation from its mean (scale-free: shrinking G cannot fake it); signal std: "
-              "spread of the generated values."),
-        batchnorm=False),
-    "piecewise_dae_table": TableSpec(
-        "piecewise_dae_table", "piecewise_dae", "mse",
-        "Piecewise layers (Cho et al.), DAE vs DAEreg on noisy piecewise signals (validation)",
-        (("", (("dae", "DAE"), ("dae_reg", "DAEreg"), ("dae_reg_l0p1", "DAEreg (λ = 0.1)"),
-               ("dae_reg_l10", "DAEreg (λ = 10)"))),),
-        columns=(("mse", "MSE", 5), ("piecewise_distance", "dist. to k-piece", 5), ("tv", "TV", 2)),
-        note=("MSE: mean squared error of the output to the clean signal (the noisy input's is mse_noisy in each "
-              "run's metrics.json); dist. to k-piece: mean squared distance of the output to its best k-piece fit; "
-              "TV: total variation of the output (the clean signals': tv_clean). Noise fixed per validation signal. "
-              "DAEreg without λ uses reg_weight from the run's config.json."),
-        batchnorm=False),
-    "piecewise_seg_table": TableSpec(
-        "piecewise_seg_table", "piecewise_segmentation", "iou",
-        "Piecewise layers (Cho et al.), foreground segmentation of noisy digits with the connected-component layer",
-        (("", (("seg_baseline", "Mbaseline"), ("seg_conn", "Mconn"), ("seg_reg", "Mreg"))),),
-        columns=(("iou", "IoU", 4), ("boundary_f", "boundary F", 4), ("pixel_error", "pixel error", 4)),
-        note=("Stand-in for the paper's segmentation data (not available offline): the target is the clean digit's "
-              "foreground (intensity > mask_threshold), the input the digit plus Gaussian noise (noise_std, fixed per "
-              "validation image), the prediction output > threshold. Boundary F: F-score of boundary pixels "
-              "(foreground with a background 4-neighbour) matched within boundary_tolerance pixels; settings in each "
-              "run's config.json."),
-        batchnorm=False),
-}
+def register_table(spec: TableSpec) -> TableSpec:
+    return TABLES.register(spec.name)(spec)
 
 
-def collect_runs(cfg: dict) -> pd.DataFrame:
-    """One row per run that has metrics.json: identity, resolved spec and every scalar metric."""
-    results = Path(cfg.get("results", "results"))
-    rows = []
-    for key in expand_runs(cfg):
-        run_dir = key.path(results, cfg["profile"])
-        if not (run_dir / "metrics.json").exists():
-            continue
-        spec = read_json(run_dir / "config.json")
-        metrics = read_json(run_dir / "metrics.json")
-        row = {k: v for k, v in spec.items() if not isinstance(v, (list, dict))}
-        row.update({f"m.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
-        row["run_dir"] = str(run_dir)
-        rows.append(row)
-    return pd.DataFrame(rows)
+register_table(TableSpec(
+    "table1", "recon_sse",
+    "GON paper Table 1: validation reconstruction loss (summed squared error per image)",
+    (("Single step", (("gon", "GON"), ("ae", "AE"), ("tied_ae", "Tied AE"), ("gon_detach_1", "1 Step Detach"))),
+     ("Multiple steps", (("gon_detach_10", "10 Step Detach"), ("gon_10", "10 Step"), ("glo", "GLO")))),
+    reference="table1"))
+register_table(TableSpec(
+    "table2", "elbo_bpd",
+    "GON paper Table 2: validation negative ELBO in bits/dim, VAE vs variational GON",
+    (("Negative ELBO (bits/dim)", (("vgon", "VGON"), ("vae", "VAE"))),),
+    reference="table2", decimals=3))
+register_table(TableSpec(
+    "ppgn", "sample_accuracy",
+    "PPGN-h with critics on encoder codes (Pakdaman 2018): class-conditional MALA-approx samples and reconstructions",
+    (("Image critic", (("ppgn_vanilla", "vanilla (D)"),)),
+     ("Code critic", (("ppgn_fc1", "fc1 (D1)"), ("ppgn_fc1_adv_only", "fc1, adversarial term only"),
+                      ("ppgn_fc1_no_pixel", "fc1, no pixel term"))),
+     ("Both critics", (("ppgn_combined", "combined (D + D1)"), ("ppgn_random", "random (D or D1)")))),
+    columns=(("sample_accuracy", "accuracy", 3), ("sample_confidence", "confidence", 3), ("kid", "KID", 1),
+             ("recon_mse", "recon MSE", 4), ("train_seconds", "train s", 0),
+             ("critic_iter_seconds", "s / critic iter", 3), ("gen_update_seconds", "s / G update", 3)),
+    note=("Samples: MALA-approx chains conditioned through E's softmax, scored by an independently trained "
+          "classifier (another architecture): its top-1 agreement with the requested class, its mean top-1 "
+          "probability, and KID (unbiased MMD^2, cubic polynomial kernel) between its penultimate features of "
+          "the samples and of the validation digits. recon MSE: per-pixel squared error of G(E_fc1(x)) in [0, 1] "
+          "on the validation split. Times: wall seconds of training, per critic iteration, per generator update. "
+          "Sampler steps, chains and widths are in each run's config.json."),
+    batchnorm=False))
+register_table(TableSpec(
+    "piecewise_datafree_table", "relative_residual",
+    "Piecewise layers (Cho et al.), data-free generators: distance of G(z) to its best k-piece fit",
+    (("Piecewise constant", (("datafree_constant_weak", "weak Jacobian"), ("datafree_constant_ste", "STE"))),
+     ("Piecewise linear", (("datafree_linear_weak", "weak Jacobian"), ("datafree_linear_ste", "STE")))),
+    columns=(("relative_residual", "relative residual", 4), ("residual", "residual", 5),
+             ("signal_std", "signal std", 4)),
+    note=("On fixed validation codes: residual ||G(z) - h(G(z))||² per signal; relative residual: the same over "
+          "the signal's squared deviation from its mean (scale-free: shrinking G cannot fake it); signal std: "
+          "spread of the generated values."),
+    batchnorm=False))
+register_table(TableSpec(
+    "piecewise_dae_table", "mse",
+    "Piecewise layers (Cho et al.), DAE vs DAEreg on noisy piecewise signals (validation)",
+    (("", (("dae", "DAE"), ("dae_reg", "DAEreg"), ("dae_reg_l0p1", "DAEreg (λ = 0.1)"),
+           ("dae_reg_l10", "DAEreg (λ = 10)"))),),
+    columns=(("mse", "MSE", 5), ("piecewise_distance", "dist. to k-piece", 5), ("tv", "TV", 2)),
+    note=("MSE: mean squared error of the output to the clean signal (the noisy input's is mse_noisy in each "
+          "run's metrics.json); dist. to k-piece: mean squared distance of the output to its best k-piece fit; "
+          "TV: total variation of the output (the clean signals': tv_clean). Noise fixed per validation signal. "
+          "DAEreg without λ uses reg_weight from the run's config.json."),
+    batchnorm=False))
+register_table(TableSpec(
+    "piecewise_seg_table", "iou",
+    "Piecewise layers (Cho et al.), foreground segmentation of noisy digits with the connected-component layer",
+    (("", (("seg_baseline", "Mbaseline"), ("seg_conn", "Mconn"), ("seg_reg", "Mreg"))),),
+    columns=(("iou", "IoU", 4), ("boundary_f", "boundary F", 4), ("pixel_error", "pixel error", 4)),
+    note=("Stand-in for the paper's segmentation data (not available offline): the target is the clean digit's "
+          "foreground (intensity > mask_threshold), the input the digit plus Gaussian noise (noise_std, fixed per "
+          "validation image), the prediction output > threshold. Boundary F: F-score of boundary pixels "
+          "(foreground with a background 4-neighbour) matched within boundary_tolerance pixels; settings in each "
+          "run's config.json."),
+    batchnorm=False))
 
 
 def reference_values(name: str) -> dict:
@@ -132,16 +115,17 @@ def fmt(mean: float, std: float, decimals: int) -> str:
     return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
 
 
-def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, str]:
-    """Return (long-form CSV frame, caption) for one table; cells are mean ± std over seeds."""
-    exp = cfg["experiments"][spec.experiment]
-    datasets = exp["datasets"]
-    runs = runs[runs["experiment"] == spec.experiment] if len(runs) else runs
+def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict, experiment: str) -> tuple[pd.DataFrame, str]:
+    """Return (long-form CSV frame, caption) for one table from the runs of ``experiment`` (a frame as
+    ``outputs.collect_runs`` makes it); cells are mean ± std over seeds."""
+    ctx = OutputContext(cfg, experiment)
+    datasets = ctx.datasets
+    runs = runs[runs["experiment"] == experiment] if len(runs) else runs
     ref = reference_values(spec.reference) if spec.reference else {}
     records = []
     for group, members in spec.groups:
         for method, title in members:
-            if method not in experiment_variants(exp):  # method names and variant labels
+            if method not in ctx.variants():  # method names and variant labels
                 continue
             for dataset in datasets:
                 cell = runs[(runs["method_label"] == method) & (runs["dataset"] == dataset)] if len(runs) else runs
@@ -207,7 +191,7 @@ def render(frame: pd.DataFrame, spec: TableSpec, caption: str, cfg: dict) -> tup
     headers = ["", "Method"]
     for d in datasets:
         for _, column, _ in columns:
-            title = DATASET_TITLES.get(d, d)
+            title = dataset_title(d)
             headers += [column if column and len(datasets) == 1 else " ".join(filter(None, (column, title)))]
             headers += ["paper"] if spec.reference else []
     rows = []
@@ -239,8 +223,8 @@ def update_catalogue(path: Path, runs: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     """runs.csv lists every run of the profile's grid with its latest metrics: rows of runs on disk now are
     refreshed, rows of grid runs that are not on disk (another experiment built elsewhere, or earlier) are
     kept, and rows of runs the grid no longer has are dropped. Aggregating one table never erases the rest."""
-    results = Path(cfg.get("results", "results"))
-    grid = {str(k.path(results, cfg["profile"])): i for i, k in enumerate(expand_runs(cfg))}
+    layout = Layout.of(cfg)
+    grid = {str(layout.run(k)): i for i, k in enumerate(expand_runs(cfg))}
     if Path(path).exists() and Path(path).stat().st_size:
         on_disk = set(runs["run_dir"]) if len(runs) else set()
         previous = pd.read_csv(path)
@@ -252,20 +236,18 @@ def update_catalogue(path: Path, runs: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return runs
 
 
-def build_tables(cfg: dict, only: list[str] | None = None) -> list[Path]:
-    """Write reports/<profile>/<table>.{md,tex,csv} and update runs.csv; returns the written paths."""
-    out_dir = Path(cfg.get("reports", "reports")) / cfg["profile"]
-    runs = collect_runs(cfg)
-    written = [out_dir / "runs.csv"]
-    update_catalogue(written[0], runs, cfg)
-    for name, spec in TABLES.items():
-        if (only and name not in only) or spec.experiment not in cfg.get("experiments", {}):
-            continue
-        frame, caption = build_table(spec, runs, cfg)
-        md, latex = render(frame, spec, caption, cfg)
-        for suffix, text in (("md", f"# {spec.title}\n\n{md}"), ("tex", latex)):
-            write_text(out_dir / f"{name}.{suffix}", text)
-            written.append(out_dir / f"{name}.{suffix}")
-        save_with(out_dir / f"{name}.csv", lambda tmp: frame.to_csv(tmp, index=False))
-        written.append(out_dir / f"{name}.csv")
-    return written
+def write_table(cfg: dict, name: str) -> list[Path]:
+    """Write reports/<profile>/<table>.{md,tex,csv} from the runs of the experiment that lists the table, and
+    update runs.csv; returns the written paths."""
+    spec = TABLES.get(name)
+    ctx = OutputContext.for_output(cfg, name)
+    layout = ctx.layout
+    update_catalogue(layout.catalogue(), collect_runs(cfg), cfg)
+    frame, caption = build_table(spec, ctx.runs(), cfg, ctx.experiment)
+    md, latex = render(frame, spec, caption, cfg)
+    md_path, tex_path, csv_path = layout.table_files(name)
+    write_text(md_path, f"# {spec.title}\n\n{md}")
+    write_text(tex_path, latex)
+    save_with(csv_path, lambda tmp: frame.to_csv(tmp, index=False))
+    write_text(layout.table_caption(name), caption + "\n")
+    return [layout.catalogue(), md_path, tex_path, csv_path, layout.table_caption(name)]

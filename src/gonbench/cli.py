@@ -1,28 +1,46 @@
-"""``gonbench train|evaluate|prepare|pretrain|aggregate|figures|list|check``: what the Snakefile rules call.
+"""``gonbench train|evaluate|prepare|pretrain|aggregate|figures|golden|list|check``: what the Snakefile rules call.
 
-Errors a user can fix (unknown names, bad overrides, missing or corrupt data, a diverged run) end the
-command with a one-line message and exit status 2 (1 for a diverged run), never a traceback.
+Errors a user can fix (unknown names, bad values, missing or corrupt files, a diverged run) end the
+command with a one-line message and exit status 2 (1 for a diverged run), never a traceback. An unexpected
+exception prints one line and the path of a log file that holds its traceback.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import torch
+
+from . import paths
+from .cell import cell_specs, run_cell
+from .config import check_grid, experiment_seeds, load_profile
+from .data import DATASETS, load_prepared, resolve_data_root
+from .errors import ConfigError, GonbenchError, TrainingDiverged
+from .evaluate import HEADLINE, evaluate_run
+from .golden import write_golden
+from .methods import METHODS, DataInfo, build_method, count_parameters
+from .paths import Layout, RunKey
+from .pretrain import pretrain, pretrain_config, pretrained_path
+from .publish import publish
+from .reports import build_outputs
+from .rundir import is_trained, note, recorded_spec
+from .runtime import select_device
+from .train import train_run
 
 
 def _threads(n: int | None) -> None:
     if n:
         torch.set_num_threads(n)
-        torch.set_num_interop_threads(1) if torch.get_num_interop_threads() != 1 else None
+        if torch.get_num_interop_threads() != 1:
+            torch.set_num_interop_threads(1)
 
 
-def _profile_cfg(args):
+def _profile_cfg(args) -> dict:
     """The profile, with the folders given on the command line (what Snakemake's ``--config`` set) in place
     of its own, so every rule reads and writes where the DAG does."""
-    from .config import load_profile
-
     cfg = load_profile(args.profile, args.config)
     for key in ("results", "reports", "data_root"):
         if getattr(args, key) is not None:
@@ -30,55 +48,61 @@ def _profile_cfg(args):
     return cfg
 
 
-def _results_profile_dir(cfg: dict) -> Path:
-    return Path(cfg.get("results", "results")) / cfg["profile"]
-
-
 def cmd_prepare(args) -> None:
-    from .data import load_prepared, resolve_data_root
-    from .runs import data_cache_path
-
     cfg = _profile_cfg(args)
     size = cfg.get("defaults", {}).get("image_size", 32) if args.image_size is None else args.image_size
-    cache = Path(args.out) if args.out else data_cache_path(_results_profile_dir(cfg), args.dataset, size)
+    cache = Path(args.out) if args.out else Layout.of(cfg).data_cache(args.dataset, size)
     splits = load_prepared(args.dataset, resolve_data_root(cfg.get("data_root")), size, cache)
     print(f"{args.dataset}: {len(splits.train)} train / {len(splits.val)} validation images at {size}px -> {cache}")
 
 
-def cmd_train(args) -> None:
-    from .config import RunKey, resolve_spec
-    from .data import DATASETS, load_prepared, resolve_data_root
-    from .runs import data_cache_path
-    from .runtime import select_device
-    from .train import is_finished, train_run
+def _overrides(args, out: Path | None) -> list[str]:
+    """``--set`` values, and ``--threads`` as ``threads=N`` unless the run directory already records another
+    thread count: a run always trains with the threads it started with (they change the numbers)."""
+    overrides = list(args.set)
+    if args.threads is None:
+        return overrides
+    recorded = recorded_spec(out) if out is not None and out.is_dir() else None
+    if recorded is not None and recorded.get("threads", args.threads) != args.threads:
+        note(f"{out} was started with threads={recorded['threads']}; it continues with them, not --threads "
+             f"{args.threads} (the thread count changes the results)")
+        return overrides + [f"threads={recorded['threads']}"]
+    return overrides + [f"threads={args.threads}"]
 
+
+def cmd_train(args) -> None:
+    """With --seed: one run (into --out or its place in the results folder). Without: every seed of the cell,
+    each trained and evaluated, then the cell's marker (what the DAG's train job runs)."""
     cfg = _profile_cfg(args)
-    spec = resolve_spec(cfg, experiment=args.experiment, method=args.method, dataset=args.dataset,
-                        seed=args.seed, overrides=args.set)
-    out = Path(args.out) if args.out else RunKey(args.experiment, args.method, args.dataset, args.seed).path(
-        cfg.get("results", "results"), cfg["profile"])
-    if is_finished(out, spec):
+    layout = Layout.of(cfg)
+    device = select_device(args.device)
+    if args.seed is None:
+        if args.out:
+            raise ConfigError("--out names one run directory: give --seed too (without --seed every seed of the "
+                              "cell is trained in its place under the results folder)")
+        specs = [cell_specs(cfg, args.experiment, args.method, args.dataset, [s], _overrides(
+            args, layout.run(RunKey(args.experiment, args.method, args.dataset, s))))[0]
+            for s in experiment_seeds(cfg, args.experiment)]
+        summary = run_cell(cfg, specs, device=device, progress=not args.no_progress)
+        for seed, row in summary.items():
+            print(f"{row['run_dir']}: {({k: round(v, 4) for k, v in row.items() if k in HEADLINE})}")
+        return
+    out = Path(args.out) if args.out else layout.run(RunKey(args.experiment, args.method, args.dataset, args.seed))
+    (spec,) = cell_specs(cfg, args.experiment, args.method, args.dataset, [args.seed], _overrides(args, out))
+    if is_trained(out, spec):
         print(f"{out}: already trained ({spec['epochs']} epochs), nothing to do")
         return
-    device = select_device(args.device)
-    cache = data_cache_path(_results_profile_dir(cfg), args.dataset, spec["image_size"])
-    # where the data was found: recorded for load_run, not part of the run's identity (config_hash)
-    spec.update(data_root=cfg.get("data_root", "data"), data_cache=str(cache))
-    splits = load_prepared(args.dataset, resolve_data_root(cfg.get("data_root")), spec["image_size"], cache)
-    train_run(spec, out, splits, classes=DATASETS.get(args.dataset).classes, device=device,
-              progress=not args.no_progress)
+    splits = load_prepared(args.dataset, resolve_data_root(cfg.get("data_root")), spec["image_size"],
+                           Path(spec["data_cache"]))
+    train_run(spec, out, splits, device=device, progress=not args.no_progress,
+              superseded=None if args.out else layout.superseded())
     print(f"{out}: trained {spec['epochs']} epochs")
 
 
 def cmd_pretrain(args) -> None:
-    from .data import load_prepared, resolve_data_root
-    from .pretrain import pretrain, pretrain_config, pretrained_path
-    from .runs import data_cache_path
-    from .runtime import select_device
-
     cfg = _profile_cfg(args)
     pc = pretrain_config(cfg, args.network)
-    cache = data_cache_path(_results_profile_dir(cfg), pc.dataset, pc.image_size)
+    cache = Layout.of(cfg).data_cache(pc.dataset, pc.image_size)
     splits = load_prepared(pc.dataset, resolve_data_root(cfg.get("data_root")), pc.image_size, cache)
     out = Path(args.out) if args.out else pretrained_path(cfg, args.network)
     summary = pretrain(args.network, pc, splits, out, select_device(args.device))
@@ -87,34 +111,28 @@ def cmd_pretrain(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .evaluate import evaluate_run
-    from .runtime import select_device
-
     for run_dir in args.run_dirs:
         result = evaluate_run(run_dir, device=str(select_device(args.device)))
-        headline = {k: round(v, 4) for k, v in result.items() if k in ("recon_sse", "elbo_bpd", "psnr", "ssim")}
+        headline = {k: round(v, 4) for k, v in result.items() if k in HEADLINE}
         print(f"{run_dir}: {headline}")
 
 
 def cmd_aggregate(args) -> None:
-    from .aggregate import build_tables
-
-    cfg = _profile_cfg(args)
-    for path in build_tables(cfg, only=args.table):
+    for path in build_outputs(_profile_cfg(args), only=args.table, kind="table"):
         print(path)
 
 
 def cmd_figures(args) -> None:
-    from .figures import build_figures
+    for path in build_outputs(_profile_cfg(args), only=args.figure, kind="figure"):
+        print(path)
 
-    cfg = _profile_cfg(args)
-    for path in build_figures(cfg, only=args.figure):
+
+def cmd_publish(args) -> None:
+    for path in publish(_profile_cfg(args)):
         print(path)
 
 
 def cmd_golden(args) -> None:
-    from .golden import write_golden
-
     cfg = _profile_cfg(args)
     experiments = args.experiment or [n for n, e in cfg["experiments"].items() if e.get("golden", False)]
     for name in experiments:
@@ -122,23 +140,21 @@ def cmd_golden(args) -> None:
 
 
 def cmd_list(args) -> None:
-    from .config import load_profile
-    from .data import DATASETS
-    from .methods import METHODS, DataInfo, build_method, count_parameters
-
     print("methods (parameters for 1 channel, 32x32 unless fixed, default config; GLO adds nz per training image):")
     for name in METHODS.names():
         cls = METHODS.get(name)
         info = DataInfo(channels=1, image_size=cls.image_size or 32, classes=10, train_size=1)
-        print(f"  {name:<22} {count_parameters(build_method(name, info)):>10,}  {(cls.__doc__ or '').strip().splitlines()[0] if cls.__doc__ else ''}")
+        summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"  {name:<22} {count_parameters(build_method(name, info)):>10,}  {summary}")
     print("datasets:")
     for name in DATASETS.names():
         d = DATASETS.get(name)
         print(f"  {name:<22} channels={d.channels} classes={d.classes}{'  (bundled, offline)' if d.offline else ''}")
-    for profile_path in sorted(Path("config").glob("*.yaml")):
+    for profile_path in sorted(Path(paths.PROFILES_DIR).glob("*.yaml")):
         try:
             cfg = load_profile(path=profile_path)
-        except Exception:  # a broken profile is reported by `gonbench check`, not here
+        except GonbenchError as exc:  # a broken profile is named, and the others still listed
+            print(f"experiments in {profile_path}: not readable ({exc})")
             continue
         print(f"experiments in {profile_path}:")
         for name, exp in cfg.get("experiments", {}).items():
@@ -147,13 +163,9 @@ def cmd_list(args) -> None:
 
 def cmd_check(args) -> None:
     """Validate a profile and resolve every run's spec, without training anything."""
-    from .config import expand_runs, resolve_spec
-
     cfg = _profile_cfg(args)
-    runs = expand_runs(cfg)
-    for key in runs:
-        resolve_spec(cfg, experiment=key.experiment, method=key.method_label, dataset=key.dataset, seed=key.seed)
-    print(f"{cfg['profile']}: {len(runs)} runs in {len(cfg['experiments'])} experiments resolve cleanly")
+    specs = check_grid(cfg, args.config or str(paths.profile_file(args.profile)))
+    print(f"{cfg['profile']}: {len(specs)} runs in {len(cfg['experiments'])} experiments resolve cleanly")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def profile_args(sp):
-        sp.add_argument("--profile", default="quick", help="config/<profile>.yaml (default: quick)")
+        sp.add_argument("--profile", default=paths.DEFAULT_PROFILE,
+                        help=f"config/<profile>.yaml (default: {paths.DEFAULT_PROFILE}, as for snakemake)")
         sp.add_argument("--config", default=None, help="explicit config file (overrides --profile's path)")
         sp.add_argument("--results", default=None, help="results folder (default: the profile's `results`)")
         sp.add_argument("--reports", default=None, help="reports folder (default: the profile's `reports`)")
@@ -175,16 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default=None, help="cache file (default results/<profile>/data/<dataset>-<size>px.pt)")
     sp.set_defaults(func=cmd_prepare)
 
-    sp = sub.add_parser("train", help="train one run (resumes an interrupted one; a finished one is a no-op)")
+    sp = sub.add_parser("train", help="train and evaluate every seed of a cell, or train one run (--seed); "
+                                      "an interrupted run resumes, a finished one is a no-op")
     profile_args(sp)
     sp.add_argument("--experiment", default="table1")
     sp.add_argument("--method", required=True)
     sp.add_argument("--dataset", required=True)
-    sp.add_argument("--seed", type=int, required=True)
-    sp.add_argument("--out", default=None, help="run directory (default results/<profile>/<experiment>/<method>/<dataset>/seed<k>)")
+    sp.add_argument("--seed", type=int, default=None, help="one run (default: every seed of the experiment)")
+    sp.add_argument("--out", default=None, help="run directory of --seed (default results/<profile>/<experiment>/"
+                                                "<method>/<dataset>/seed<k>)")
     sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
-    sp.add_argument("--device", default="auto")
-    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--device", default="auto", help="auto (a free GPU if any, else the CPU), cpu, cuda, cuda:<i>")
+    sp.add_argument("--threads", type=int, default=None, help="CPU threads (part of the spec: they change results)")
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_train)
 
@@ -212,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--figure", action="append", default=None)
     sp.set_defaults(func=cmd_figures)
 
+    sp = sub.add_parser("publish", help="copy the profile's reports to published/<profile>/ and refresh README's tables")
+    profile_args(sp)
+    sp.set_defaults(func=cmd_publish)
+
     sp = sub.add_parser("golden", help="write tests/regression/<profile>_<experiment>.json from finished runs")
     profile_args(sp)
     sp.add_argument("--experiment", action="append", default=None,
@@ -228,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import GonbenchError, TrainingDiverged
-
     args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        print(f"gonbench: error: --threads={args.threads} is out of range; valid: 1 <= value", file=sys.stderr)
+        return 2
     _threads(getattr(args, "threads", None))
     try:
         args.func(args)
@@ -240,6 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     except GonbenchError as exc:
         print(f"gonbench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("gonbench: interrupted; rerun the same command to resume from the last completed epoch", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug or an unforeseen fault: one line here, the traceback in a file
+        log = Path(tempfile.mkstemp(prefix="gonbench-error-", suffix=".log")[1])
+        log.write_text(traceback.format_exc())
+        print(f"gonbench: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              f"(traceback in {log})", file=sys.stderr)
+        return 3
     return 0
 
 

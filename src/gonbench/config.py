@@ -2,94 +2,55 @@
 
 A profile (config/<profile>.yaml) lists only what differs from the defaults below, each with its reason.
 A run is named by (profile, experiment, method label, dataset, seed); its spec is the merge, later
-winning, of: TrainConfig defaults, the method's Config defaults, the profile's ``defaults``, the profile's
-``datasets[<dataset>]``, the experiment's ``set``, its ``method_set[<method>]``, the variant's ``set``
-and finally ``--set key=value`` overrides. Every value is type-checked against its dataclass field.
+winning, of: TrainConfig defaults, the method's Config defaults, the profile's ``threads`` and ``defaults``,
+the profile's ``datasets[<dataset>]``, the experiment's ``set``, its ``method_set[<method>]``, the variant's
+``set`` and finally ``--set key=value`` overrides. Every value is type- and range-checked against its
+dataclass field, so a bad value fails before any file is written.
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
 import hashlib
 import json
-import types
-import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonschema
 import yaml
 
+from .data import DATASETS
 from .errors import ConfigError
 from .methods import METHODS
+from .paths import DEFAULT_PROFILE, Layout, RunKey, profile_file
+from .pretrain import PRETRAINED, pretrain_config
+from .typecheck import NonNegativeInt, PositiveInt, check_type, parse_override, type_hints
+
+__all__ = ["TrainConfig", "RunKey", "load_profile", "validate_profile", "expand_runs", "resolve_spec",
+           "experiment_variants", "parse_override", "spec_hash", "spec_differences"]
 
 
 @dataclass
 class TrainConfig:
     """Run-level settings shared by every method."""
 
-    epochs: int = 500  # GON paper, Table 1
-    batch_size: int = 64  # GON reference code; training drops the last partial batch
-    image_size: int = 32
-    train_size: int | None = None  # None = the whole training split; else a fixed subset
-    val_size: int | None = None  # None = the whole validation split; else a fixed subset
-    val_every: int = 1  # epochs between validation losses in log.jsonl (curves of Figure 2)
+    epochs: PositiveInt = 500  # GON paper, Table 1
+    batch_size: PositiveInt = 64  # GON reference code; training drops the last partial batch
+    image_size: PositiveInt = 32
+    train_size: PositiveInt | None = None  # None = the whole training split; else a fixed subset
+    val_size: PositiveInt | None = None  # None = the whole validation split; else a fixed subset
+    val_every: PositiveInt = 1  # epochs between validation losses in log.jsonl (curves of Figure 2)
     bn_protocol: Literal["train", "eval"] = "train"  # BatchNorm mode of the headline metric (both are reported)
     snapshot_seconds: list[float] = dataclasses.field(default_factory=list)  # Figure 8: reconstructions at these wall-clock times
+    threads: PositiveInt = 1  # CPU threads of the run's process: results depend on it (summation order)
 
 
-RUN_IDENTITY = ("profile", "experiment", "method", "method_label", "dataset", "seed")
+# Rule names of the Snakefile; each experiment also becomes a target rule named after it.
+WORKFLOW_RULES = ("all", "prepare_data", "train", "aggregate", "figure", "pretrain", "publish")
 
-
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def check_type(key: str, value: Any, hint: Any) -> Any:
-    """Return ``value`` (ints widened to float where a float is expected) or raise ConfigError."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(hint):
-            try:
-                return check_type(key, value, option)
-            except ConfigError:
-                continue
-        raise ConfigError(f"{key}={value!r} has the wrong type; expected {hint}")
-    if origin is Literal:
-        if value in typing.get_args(hint):
-            return value
-        raise ConfigError(f"{key}={value!r} is not allowed; valid choices: {', '.join(map(str, typing.get_args(hint)))}")
-    if origin is list:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}={value!r} has the wrong type; expected a list")
-        (item,) = typing.get_args(hint) or (Any,)
-        return [check_type(key, v, item) for v in value]
-    if hint is Any:
-        return value
-    if hint is type(None):
-        if value is None:
-            return None
-        raise ConfigError(f"{key}={value!r} is not None")
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint is int and isinstance(value, bool):
-        raise ConfigError(f"{key}={value!r} has the wrong type; expected int")
-    if isinstance(hint, type) and not isinstance(value, hint):
-        raise ConfigError(f"{key}={value!r} has the wrong type; expected {hint.__name__}")
-    return value
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """``key=value`` with the value read as a Python literal (a bare word stays a string)."""
-    if "=" not in text:
-        raise ConfigError(f"override {text!r} is not of the form key=value")
-    key, raw = text.split("=", 1)
-    try:
-        value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
-        value = raw
-    return key.strip(), value
+# Keys of a spec that say where things are, not what the run is: they stay out of the hash.
+NOT_HASHED = ("config_hash", "data_root", "data_cache", "network_files")
 
 
 # -- profiles ---------------------------------------------------------------------------------------
@@ -97,58 +58,69 @@ def schema() -> dict:
     return yaml.safe_load(resources.files("gonbench.schemas").joinpath("config.schema.yaml").read_text())
 
 
-# Rule names of the Snakefile; each experiment also becomes a target rule named after it.
-WORKFLOW_RULES = ("all", "prepare_data", "train", "evaluate", "aggregate", "figure", "pretrain")
-
-
-def validate_profile(cfg: dict) -> dict:
-    import jsonschema
-
+def validate_profile(cfg: dict, source: str = "the profile") -> dict:
+    """Schema, experiment names and registry names; every message starts with ``source`` (the file)."""
     try:
         jsonschema.validate(cfg, schema())
     except jsonschema.ValidationError as exc:
         where = "/".join(map(str, exc.absolute_path)) or "top level"
-        raise ConfigError(f"config error at {where}: {exc.message}") from None
+        raise ConfigError(f"{source}: config error at {where}: {exc.message}") from None
     for name, exp in cfg.get("experiments", {}).items():
         if name in WORKFLOW_RULES:
-            raise ConfigError(f"experiment name {name!r} is taken by a workflow rule; "
+            raise ConfigError(f"{source}: experiment name {name!r} is taken by a workflow rule; "
                               f"choose a name other than {', '.join(WORKFLOW_RULES)}")
         for method in exp.get("methods", []):
             if method not in METHODS:
-                raise ConfigError(f"experiment {name} names unknown method {method!r}; "
+                raise ConfigError(f"{source}: experiment {name} names unknown method {method!r}; "
                                   f"valid choices: {', '.join(METHODS.names())}")
         for label, var in exp.get("variants", {}).items():
             if var["method"] not in METHODS:
-                raise ConfigError(f"variant {label} of {name} names unknown method {var['method']!r}; "
-                                  f"valid choices: {', '.join(METHODS.names())}")
+                raise ConfigError(f"{source}: variant {label} of experiment {name} names unknown method "
+                                  f"{var['method']!r}; valid choices: {', '.join(METHODS.names())}")
+        for dataset in exp["datasets"]:
+            if dataset not in DATASETS:
+                raise ConfigError(f"{source}: experiment {name} names unknown dataset {dataset!r}; "
+                                  f"valid choices: {', '.join(DATASETS.names())}")
     return cfg
 
 
-def load_profile(profile: str | None = None, path: str | Path | None = None) -> dict:
-    if path is None:
-        if profile is None:
-            raise ConfigError("give a profile name or a config file")
-        path = Path("config") / f"{profile}.yaml"
-    path = Path(path)
+def read_yaml(path: Path) -> Any:
+    """YAML from a file; a syntax error names the file, line and column."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: YAML syntax error: {exc.problem or exc.context}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def load_profile(profile: str | None = DEFAULT_PROFILE, path: str | Path | None = None) -> dict:
+    path = Path(path) if path is not None else profile_file(profile or DEFAULT_PROFILE)
     if not path.is_file():
         available = sorted(p.stem for p in path.parent.glob("*.yaml")) if path.parent.is_dir() else []
         raise ConfigError(f"no config file {path}; available profiles: {', '.join(available) or 'none'}")
-    cfg = yaml.safe_load(path.read_text()) or {}
-    return validate_profile(cfg)
+    cfg = read_yaml(path) or {}
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{path}: a profile is a mapping of keys (profile, experiments, ...), got {type(cfg).__name__}")
+    return validate_profile(cfg, str(path))
 
 
-# -- runs -------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunKey:
-    experiment: str
-    method_label: str
-    dataset: str
-    seed: int
+def check_grid(cfg: dict, source: str = "the profile") -> list[dict]:
+    """Resolve every run of the profile: one bad value anywhere fails the whole plan, naming the file,
+    the experiment and the key (nothing is silently dropped from the grid)."""
+    specs = []
+    for key in expand_runs(cfg):
+        try:
+            specs.append(resolve_spec(cfg, experiment=key.experiment, method=key.method_label,
+                                      dataset=key.dataset, seed=key.seed))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: experiment {key.experiment}, {key.method_label} on {key.dataset}: {exc}") from None
+    return specs
 
-    def path(self, results: str | Path, profile: str) -> Path:
-        return Path(results) / profile / self.experiment / self.method_label / self.dataset / f"seed{self.seed}"
 
-
+# -- the grid ---------------------------------------------------------------------------------------
 def experiment_variants(exp: dict) -> dict[str, tuple[str, dict]]:
     """Method label -> (registered method, extra settings) for one experiment."""
     labels: dict[str, tuple[str, dict]] = {m: (m, {}) for m in exp.get("methods", [])}
@@ -163,6 +135,13 @@ def experiment_variants(exp: dict) -> dict[str, tuple[str, dict]]:
     return labels
 
 
+def experiment_seeds(cfg: dict, experiment: str) -> list[int]:
+    experiments = cfg.get("experiments", {})
+    if experiment not in experiments:
+        raise ConfigError(f"unknown experiment {experiment!r}; valid choices: {', '.join(sorted(experiments)) or 'none'}")
+    return list(experiments[experiment].get("seeds", cfg.get("seeds", [0])))
+
+
 def expand_runs(cfg: dict, experiments: list[str] | None = None) -> list[RunKey]:
     runs = []
     for name, exp in cfg.get("experiments", {}).items():
@@ -170,16 +149,15 @@ def expand_runs(cfg: dict, experiments: list[str] | None = None) -> list[RunKey]
             continue
         for label in experiment_variants(exp):
             for dataset in exp["datasets"]:
-                for seed in exp.get("seeds", cfg.get("seeds", [0])):
+                for seed in experiment_seeds(cfg, name):
                     runs.append(RunKey(name, label, dataset, seed))
     return runs
 
 
+# -- one run's spec ---------------------------------------------------------------------------------
 def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed: int,
                  overrides: list[str] | dict | None = None) -> dict:
     """The fully resolved, type-checked spec of one run (see the module docstring for the order)."""
-    from .data import DATASETS
-
     experiments = cfg.get("experiments", {})
     if experiment not in experiments:
         raise ConfigError(f"unknown experiment {experiment!r}; valid choices: {', '.join(sorted(experiments)) or 'none'}")
@@ -190,21 +168,18 @@ def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed:
     base_method, variant_set = variants.get(method, (method, {}))
     DATASETS.get(dataset)  # raises with the valid choices
     method_cls = METHODS.get(base_method)
-    hints = {**_hints(TrainConfig), **_hints(method_cls.Config)}
-    values: dict[str, Any] = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
-                              for f in dataclasses.fields(TrainConfig)}
+    hints = {**type_hints(TrainConfig), **type_hints(method_cls.Config)}
+    values: dict[str, Any] = {f.name: _default(f) for f in dataclasses.fields(TrainConfig)}
     values.update({f.name: _default(f) for f in dataclasses.fields(method_cls.Config)})
     layers = [
+        ("profile threads", {"threads": cfg["threads"]} if "threads" in cfg else {}),
         ("profile defaults", cfg.get("defaults", {})),
         (f"datasets.{dataset}", cfg.get("datasets", {}).get(dataset, {})),
         (f"experiments.{experiment}.set", exp.get("set", {})),
         (f"experiments.{experiment}.method_set.{base_method}", exp.get("method_set", {}).get(base_method, {})),
         (f"variant {method}", variant_set),
+        ("--set", overrides if isinstance(overrides, dict) else dict(parse_override(o) for o in overrides or [])),
     ]
-    if isinstance(overrides, dict):
-        layers.append(("--set", overrides))
-    else:
-        layers.append(("--set", dict(parse_override(o) for o in overrides or [])))
     shared_layers = ("profile defaults", f"datasets.{dataset}", f"experiments.{experiment}.set")
     for where, layer in layers:
         for key, value in layer.items():
@@ -213,31 +188,49 @@ def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed:
                     continue  # a shared layer may set a key of another method (e.g. glo's fit_steps)
                 raise ConfigError(f"unknown key {key!r} in {where} for method {base_method}; "
                                   f"valid keys: {', '.join(sorted(hints))}")
-            values[key] = check_type(key, value, hints[key])
-    values = {k: _expand_paths(v, cfg) for k, v in values.items()}
+            try:
+                values[key] = check_type(key, value, hints[key])
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
     spec = dict(values, profile=cfg.get("profile", "custom"), experiment=experiment, method=base_method,
                 method_label=method, dataset=dataset, seed=int(seed))
+    _check_consistency(spec, method_cls)
+    spec.update(_networks(cfg, spec, method_cls))
     spec["config_hash"] = spec_hash(spec)
     return spec
 
 
-def _expand_paths(value: Any, cfg: dict) -> Any:
-    """``{results}`` and ``{profile}`` in string values name files of this profile (pretrained networks)."""
-    if isinstance(value, str) and "{" in value:
-        return value.format(results=cfg.get("results", "results"), profile=cfg.get("profile", "custom"))
-    return value
+def _check_consistency(spec: dict, method_cls) -> None:
+    """Checks across keys that a single field's type cannot express."""
+    if spec["train_size"] is not None and spec["batch_size"] > spec["train_size"]:
+        raise ConfigError(f"batch_size={spec['batch_size']} is larger than train_size={spec['train_size']}: with "
+                          f"drop_last an epoch would take no optimiser step; valid: batch_size <= train_size")
+    if method_cls.image_size is not None and spec["image_size"] != method_cls.image_size:
+        raise ConfigError(f"image_size={spec['image_size']} does not fit {spec['method']}, whose networks are built "
+                          f"for {method_cls.image_size}x{method_cls.image_size}; valid: image_size: {method_cls.image_size}")
 
 
-def artifact_inputs(spec: dict) -> list[str]:
-    """Files a run reads besides its data: every ``*_path`` value (the Snakefile makes them inputs)."""
-    return [v for k, v in spec.items() if k.endswith("_path") and isinstance(v, str) and v]
+def _networks(cfg: dict, spec: dict, method_cls) -> dict:
+    """Pretrained networks a run uses: each named network's settings hash is part of the run (retraining the
+    network with other settings changes the run), its file is where this profile keeps it (not hashed)."""
+    configs, files = {}, {}
+    for field_name in method_cls.network_fields:
+        name = spec[field_name]
+        if not name:
+            continue
+        if name not in PRETRAINED:
+            raise ConfigError(f"{field_name}={name!r} is not a pretrained network; valid choices: "
+                              f"{', '.join(PRETRAINED.names())}, or \"\" for none")
+        configs[field_name] = hash_of(dataclasses.asdict(pretrain_config(cfg, name)))
+        files[field_name] = str(Layout.of(cfg).pretrained(name))
+    return {"network_configs": configs, "network_files": files} if configs else {}
 
 
 def known_keys() -> set[str]:
     """Every key any registered method (or the loop) understands."""
-    keys = set(_hints(TrainConfig))
+    keys = set(type_hints(TrainConfig))
     for name in METHODS.names():
-        keys |= set(_hints(METHODS.get(name).Config))
+        keys |= set(type_hints(METHODS.get(name).Config))
     return keys
 
 
@@ -267,9 +260,9 @@ def spec_differences(old: dict, new: dict) -> list[str]:
     return sorted(k for k in keys if old.get(k, defaults.get(k)) != new.get(k, defaults.get(k)))
 
 
-NOT_HASHED = ("config_hash", "data_root", "data_cache")  # where data lives does not change the run
+def hash_of(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def spec_hash(spec: dict) -> str:
-    body = {k: v for k, v in spec.items() if k not in NOT_HASHED}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hash_of({k: v for k, v in spec.items() if k not in NOT_HASHED})

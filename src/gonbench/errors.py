@@ -35,3 +35,15 @@ class TrainingDiverged(GonbenchError):
 
 class UnsupportedOperation(GonbenchError):
     """A method is asked for something it does not do (e.g. sampling from a plain autoencoder)."""
+
+
+class CorruptFileError(GonbenchError):
+    """A file the suite reads back is truncated, corrupt or unsafe: names the file and what to do."""
+
+
+class StorageError(GonbenchError):
+    """A file cannot be written (disk full, read-only or unwritable folder, a file in the way)."""
+
+
+class RunLockedError(GonbenchError):
+    """Another process is training the same run directory (names its PID)."""

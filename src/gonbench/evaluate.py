@@ -12,33 +12,37 @@ from pathlib import Path
 import torch
 
 from . import metrics as M
+from . import paths
 from .errors import RunStateError
 from .images import save_grid
-from .io import write_json
-from .runs import Run, load_run
-from .runtime import environment, peak_memory_mb, seed_everything
-from .validation import validation_pass
+from .io import read_json, read_jsonl, torch_save, write_json
+from .methods import EvaluationContext
+from .pretrain import pretrained_summary
+from .runs import Run, load_networks, load_run
+from .runtime import environment, peak_memory_mb
+from .seeding import seed_everything
+from .validation import PROTOCOLS, validation_pass
 
-PROTOCOLS = ("train", "eval")
+HEADLINE = ("recon_sse", "elbo_bpd", "psnr", "ssim")  # what the CLI prints and cell.json keeps per seed
 
 
 def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
     t0 = time.perf_counter()
     run = load_run(run_dir, device=device)
-    ckpt = torch.load(run.path / "checkpoint.pt", map_location="cpu", weights_only=False)
+    diverged = run.path / paths.DIVERGED
+    if diverged.exists():
+        raise RunStateError(f"{run.path} did not finish training: {read_json(diverged)['message']}")
+    ckpt = run.checkpoint()
     if ckpt["epoch"] < run.spec["epochs"]:
         raise RunStateError(f"{run.path} is unfinished ({ckpt['epoch']}/{run.spec['epochs']} epochs); train it first")
     model, spec = run.model, run.spec
-    x, y = run.val_data()
-    x, y = x.to(run.device), y.to(run.device)
-    # in the stored form the loop reads: uint8 images, or float signals / codes as they are
-    stored = x if run.splits().val.is_floating_point() else (x * 255).round().to(torch.uint8)
+    x, y = (t.to(run.device) for t in run.val_data())
     result: dict = {"protocol": {"bn_headline": spec["bn_protocol"], "eval_batch_size": spec["batch_size"],
                                  "val_images": len(x), "last_batch": "padded by wrap-around, padding ignored"}}
     outputs = {}
     for protocol in PROTOCOLS:
         seed_everything(spec["seed"])  # stochastic metrics (a VAE's ELBO samples z) repeat in every process
-        per_image = validation_pass(model, stored, y, spec["batch_size"], protocol)
+        per_image = validation_pass(model, x, y, spec["batch_size"], protocol)
         for key, values in per_image.items():
             if key.startswith("_"):
                 outputs[(protocol, key)] = values
@@ -51,26 +55,33 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
         recon = recon.to(x.device)
         result["psnr"] = M.psnr(recon, x)
         result["ssim"] = M.ssim(recon, x)
-        _save_grid(run.path / "reconstructions.png", torch.stack([x[:32], recon[:32]], 1).flatten(0, 1), nrow=8)
+        save_grid(run.path / paths.RECONSTRUCTIONS, torch.stack([x[:32], recon[:32]], 1).flatten(0, 1), nrow=8)
     if model.can_sample:
-        torch.manual_seed(spec["seed"])
+        seed_everything(spec["seed"])
         with torch.no_grad():
-            _save_grid(run.path / "samples.png", model.sample(64), nrow=8)
-    result.update(method_metrics(run))
+            save_grid(run.path / paths.SAMPLES, model.sample(64), nrow=8)
+    result.update(method_extras(run, x, y))
     result.update({
         "epochs": ckpt["epoch"], "train_seconds": ckpt["train_seconds"], "eval_seconds": time.perf_counter() - t0,
         "train_memory": ckpt.get("memory", {}), "eval_memory": peak_memory_mb(run.device),
         "environment": environment(run.device), "config_hash": spec["config_hash"],
     })
-    write_json(run.path / "metrics.json", result)
+    write_json(run.path / paths.METRICS, result)
     return result
 
 
-def method_metrics(run: Run) -> dict:
-    """Extra metrics a method defines (e.g. GLO's fitted validation latents), when it has any."""
-    extra = getattr(run.model, "extra_metrics", None)
-    return extra(run) if extra else {}
-
-
-def _save_grid(path: Path, images: torch.Tensor, nrow: int) -> None:
-    save_grid(path, images, nrow)
+def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor) -> dict:
+    """The method's own evaluation (its files written here) and the test accuracy of each pretrained
+    network the run used."""
+    networks = load_networks(run.spec, run.device)
+    ctx = EvaluationContext(val_x=x, val_y=y, seed=run.spec["seed"], steps=read_jsonl(run.path / paths.STEPS),
+                            networks=networks)
+    extras = run.model.evaluation_extras(ctx)
+    for name, (images, nrow) in extras.grids.items():
+        save_grid(run.path / name, images, nrow=nrow)
+    for name, tensors in extras.tensors.items():
+        torch_save(run.path / name, tensors)
+    metrics = dict(extras.metrics)
+    for field_name, file in run.spec.get("network_files", {}).items():
+        metrics[f"{field_name}_test_accuracy"] = pretrained_summary(file).get("test_accuracy")
+    return metrics

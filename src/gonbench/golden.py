@@ -17,9 +17,11 @@ from pathlib import Path
 
 import torch
 
+from . import paths
 from .config import expand_runs
 from .errors import RunStateError
 from .io import read_json, write_json
+from .paths import Layout
 from .runtime import environment
 
 GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "psnr", "ssim", "elbo_bpd")
@@ -32,10 +34,10 @@ def golden_path(profile: str, experiment: str) -> Path:
 
 
 def collect_golden(cfg: dict, experiment: str) -> dict:
-    results = Path(cfg.get("results", "results"))
+    layout = Layout.of(cfg)
     runs, missing = {}, []
     for key in expand_runs(cfg, [experiment]):
-        path = key.path(results, cfg["profile"]) / "metrics.json"
+        path = layout.run(key) / paths.METRICS
         if not path.exists():
             missing.append(str(path))
             continue

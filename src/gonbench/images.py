@@ -28,3 +28,9 @@ def save_grid(path: Path, images: torch.Tensor, nrow: int) -> None:
     array = (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
     save_with(path, lambda tmp: image.save(tmp, format="png"))
+
+
+def class_major_grid(samples: torch.Tensor, classes: int, columns: int) -> torch.Tensor:
+    """The first ``columns`` samples of each class, class-major (``samples`` holds equally many per class,
+    grouped by class): drawn with ``nrow=columns`` this is one class per row."""
+    return samples.view(classes, -1, *samples.shape[1:])[:, :columns].flatten(0, 1)

@@ -5,9 +5,11 @@ bernoulli: the reference code's binary cross-entropy against [0, 1] pixel intens
 discretized_logistic: each 8-bit pixel value k/255 gets the mass of a logistic (mean = decoder output,
     one learned log-scale per channel) over the bin [k/255 - 1/510, k/255 + 1/510], the edge bins taking
     the tails. A proper discrete likelihood, so bits/dim is comparable across datasets and with other work.
+    It is evaluated in log space, so it stays accurate in float32, with a nonzero gradient, far from the mean.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
@@ -15,6 +17,12 @@ import torch.nn.functional as F
 
 Likelihood = Literal["discretized_logistic", "bernoulli"]
 HALF_BIN = 1.0 / 510.0
+MIDPOINT_BELOW = 1e-4  # bin width in units of the scale below which the midpoint rule replaces the exact mass
+
+
+def _log1mexp(d: torch.Tensor) -> torch.Tensor:
+    """log(1 - exp(-d)) for d > 0, accurate for small and large d (expm1 below log 2, log1p above)."""
+    return torch.where(d < math.log(2), torch.log(-torch.expm1(-d)), torch.log1p(-torch.exp(-d)))
 
 
 def bernoulli_nll(mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -23,14 +31,32 @@ def bernoulli_nll(mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def discretized_logistic_nll(mean: torch.Tensor, log_scale: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Summed -log P(x) per image [B] (nats) for 8-bit images in [0, 1]; ``log_scale`` broadcasts to x."""
+    """Summed -log P(x) per image [B] (nats) for 8-bit images in [0, 1]; ``log_scale`` broadcasts to x.
+
+    With a = (x + 1/510 - mean) / s and b = (x - 1/510 - mean) / s the bin mass is sigmoid(a) - sigmoid(b), and
+    for a > b it factorises as sigmoid(a) * sigmoid(-b) * (1 - exp(-(a - b))), where a - b = d = 1 / (255 s).
+    Its log is a sum of three non-positive terms, so nothing cancels: the float32 result keeps its relative
+    accuracy where both sigmoids round to 1 (or to 0), and so does its gradient. The bottom bin is
+    log sigmoid(a), the top bin log sigmoid(-b).
+    """
     x = (x * 255).round() / 255  # the likelihood is over the 256 levels
+    centered = x - mean
     inv_s = torch.exp(-log_scale)
-    upper = torch.sigmoid((x + HALF_BIN - mean) * inv_s)
-    lower = torch.sigmoid((x - HALF_BIN - mean) * inv_s)
-    upper = torch.where(x > 1 - HALF_BIN, torch.ones_like(upper), upper)  # top bin takes the right tail
-    lower = torch.where(x < HALF_BIN, torch.zeros_like(lower), lower)  # bottom bin takes the left tail
-    return -torch.log((upper - lower).clamp_min(1e-12)).flatten(1).sum(1)
+    a = inv_s * (centered + HALF_BIN)
+    b = inv_s * (centered - HALF_BIN)
+    d = inv_s * (2 * HALF_BIN)  # a - b, taken from the scale rather than by subtracting a and b
+    log_upper = F.logsigmoid(a)  # log sigmoid(a): the bottom bin's log-mass
+    log_lower = F.logsigmoid(-b)  # log (1 - sigmoid(b)): the top bin's log-mass
+    # Bins narrower than MIDPOINT_BELOW (in units of s) take the density at the centre times the width: the
+    # midpoint rule's log-mass is off by at most d^2 / 24 (4e-10 at the threshold), and against a float64
+    # reference both forms agree to float32 rounding for every d below ~4e-3, whereas log(1 - exp(-d)) turns
+    # -inf once d underflows (log_scale above ~97). The clamp keeps the unused branch and its gradient finite.
+    interior = log_upper + log_lower + _log1mexp(d.clamp_min(MIDPOINT_BELOW))
+    mid = inv_s * centered
+    midpoint = mid - 2 * F.softplus(mid) - log_scale - math.log(255)
+    interior = torch.where(d < MIDPOINT_BELOW, midpoint, interior)
+    log_p = torch.where(x < HALF_BIN, log_upper, torch.where(x > 1 - HALF_BIN, log_lower, interior))
+    return -log_p.flatten(1).sum(1)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

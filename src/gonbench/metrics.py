@@ -1,22 +1,43 @@
 """Metric definitions, each a pure function of tensors (unit-tested against hand-computed values).
 
 recon_sse: squared error summed over C x H x W per image, then averaged over images (GON paper, Table 1).
+recon_mse: the same per pixel (PPGN reconstructions); mse: per sample of a 1-D signal (denoisers).
 elbo_bpd: negative ELBO in nats per image divided by (D ln 2), D = C x H x W (GON paper, Table 2).
 psnr / ssim: data_range = 1, the definitions of torchmetrics (tests compare against it); computed here
 because importing torchmetrics costs seconds in every evaluation job.
 kid: KID on features of a network trained here (the PPGN sample judge), never downloaded Inception weights.
-total_variation, iou, boundary_f: per-example numbers of the piecewise experiments (1-D signals, 2-D masks).
+total_variation, relative_residual, iou, boundary_f, pixel_error: per-example numbers of the piecewise
+experiments (1-D signals, 2-D masks).
+Functions returning a tensor give one value per example; the tables average them over the validation split.
 """
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
 
 
 def recon_sse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Per-image summed squared error [B]."""
     return ((x_hat - x) ** 2).flatten(1).sum(1)
+
+
+def recon_mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-image mean squared error over C x H x W [B] (or per signal, over its samples)."""
+    return ((x_hat - x) ** 2).flatten(1).mean(1)
+
+
+def squared_distance(signals: torch.Tensor, fits: torch.Tensor) -> torch.Tensor:
+    """Per-signal summed squared distance [B] of signals [B, n] to other signals (their k-piece fits)."""
+    return ((signals - fits) ** 2).sum(1)
+
+
+def relative_residual(signals: torch.Tensor, fits: torch.Tensor) -> torch.Tensor:
+    """Squared distance to the fit over the signal's squared deviation from its mean [B]: scale-free, so a
+    shrinking signal cannot fake a small residual."""
+    spread = ((signals - signals.mean(1, keepdim=True)) ** 2).sum(1)
+    return squared_distance(signals, fits) / spread.clamp_min(1e-12)
 
 
 def bits_per_dim(nll_nats: torch.Tensor, dims: int) -> torch.Tensor:
@@ -39,8 +60,6 @@ def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
 def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> float:
     """Mean SSIM (Wang et al. 2004): 11x11 Gaussian window, sigma 1.5, k1 = .01, k2 = .03, data range 1,
     reflect-padded borders, averaged over pixels, channels and images (torchmetrics' convention)."""
-    import torch.nn.functional as F
-
     a, b = x_hat.clamp(0, 1).double(), x.double()
     c = a.shape[1]
     g = _gaussian_window().to(a.device)
@@ -97,8 +116,6 @@ def iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def mask_boundary(masks: torch.Tensor) -> torch.Tensor:
     """Foreground pixels of boolean masks [B, 1, H, W] with a 4-neighbour in the background (the image
     border does not count as background)."""
-    import torch.nn.functional as F
-
     background = F.pad((~masks).float(), (1, 1, 1, 1))
     cross = background[..., :-2, 1:-1] + background[..., 2:, 1:-1] + background[..., 1:-1, :-2] + background[..., 1:-1, 2:]
     return masks & (cross > 0)
@@ -108,8 +125,6 @@ def boundary_f(pred: torch.Tensor, target: torch.Tensor, tolerance: int = 1) -> 
     """Boundary F-score of boolean masks [B, 1, H, W], per mask: precision = share of predicted boundary
     pixels within ``tolerance`` pixels (Chebyshev distance) of the true boundary, recall the converse,
     F = 2PR / (P + R); two masks without boundary score 1, one without boundary 0."""
-    import torch.nn.functional as F
-
     bp, bt = mask_boundary(pred), mask_boundary(target)
     size = 2 * tolerance + 1
 
@@ -122,3 +137,8 @@ def boundary_f(pred: torch.Tensor, target: torch.Tensor, tolerance: int = 1) -> 
     f = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
     both_empty, one_empty = (n_p == 0) & (n_t == 0), (n_p == 0) ^ (n_t == 0)
     return torch.where(both_empty, torch.ones_like(f), torch.where(one_empty, torch.zeros_like(f), f))
+
+
+def pixel_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Share of pixels where boolean masks [B, ...] disagree, per mask."""
+    return (pred != target).flatten(1).float().mean(1)

@@ -3,14 +3,14 @@
 PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; a second,
 independently trained classifier of another architecture scores their samples. Each is written as
 ``<name>.pt`` (state dict + settings) with ``<name>.json`` (test accuracy, time) beside it, under
-results/<profile>/pretrained/. A run names the file in a ``*_path`` field, which makes it a rule input.
+results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field its method lists in
+``network_fields``; the run layer loads it and the Snakefile makes its file an input of the run.
 Settings default to the source's values; a profile's ``pretrained.<name>`` overrides them, with reasons.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
@@ -19,25 +19,31 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .batches import epoch_batches
+from .data import subset
 from .errors import ConfigError
-from .io import read_json, torch_save, write_json
+from .io import load_checkpoint, read_json, torch_save, write_json
 from .nets.classifier import DigitClassifier
 from .nets.ppgn import Encoder, normalise
+from .paths import Layout, summary_path
 from .registry import Registry
+from .runtime import environment
+from .seeding import seed_everything
+from .typecheck import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, check_type, type_hints
 
 
 @dataclass
 class PretrainConfig:
     dataset: str = "mnist"
-    image_size: int = 28
-    epochs: int = 5
-    batch_size: int = 64
+    image_size: PositiveInt = 28
+    epochs: PositiveInt = 5
+    batch_size: PositiveInt = 64
     optimizer: Literal["sgd", "adam"] = "sgd"
-    lr: float = 0.01
-    momentum: float = 0.5  # SGD only
-    train_size: int | None = None  # None = the whole training split
-    test_size: int | None = None  # None = the whole test split (the reported accuracy)
-    seed: int = 1
+    lr: PositiveFloat = 0.01
+    momentum: NonNegativeFloat = 0.5  # SGD only
+    train_size: PositiveInt | None = None  # None = the whole training split
+    test_size: PositiveInt | None = None  # None = the whole test split (the reported accuracy)
+    seed: NonNegativeInt = 1
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,8 @@ for _net in (
 
 def pretrain_config(cfg: dict, name: str) -> PretrainConfig:
     """The network's defaults with the profile's ``pretrained.<name>`` settings, type-checked."""
-    from .config import check_type
-
     net = PRETRAINED.get(name)
-    hints = typing.get_type_hints(PretrainConfig)
+    hints = type_hints(PretrainConfig)
     values = dataclasses.asdict(net.defaults)
     for key, value in cfg.get("pretrained", {}).get(name, {}).items():
         if key not in hints:
@@ -77,7 +81,7 @@ def pretrain_config(cfg: dict, name: str) -> PretrainConfig:
 
 def pretrained_path(cfg: dict, name: str) -> Path:
     PRETRAINED.get(name)
-    return Path(cfg.get("results", "results")) / cfg["profile"] / "pretrained" / f"{name}.pt"
+    return Layout.of(cfg).pretrained(name)
 
 
 def _optimizer(pc: PretrainConfig, params) -> torch.optim.Optimizer:
@@ -98,9 +102,6 @@ def accuracy(net: nn.Module, logits_fn, images_u8: torch.Tensor, labels: torch.T
 
 def pretrain(name: str, pc: PretrainConfig, splits, out: Path, device: torch.device) -> dict:
     """Train ``name`` with cross-entropy on the (subset of the) training split; write .pt and .json."""
-    from .data import subset
-    from .runtime import environment, epoch_batches, seed_everything
-
     net_info = PRETRAINED.get(name)
     seed_everything(pc.seed)
     net = net_info.build().to(device)
@@ -124,7 +125,7 @@ def pretrain(name: str, pc: PretrainConfig, splits, out: Path, device: torch.dev
     out = Path(out)
     torch_save(out, {"network": name, "config": dataclasses.asdict(pc),
                      "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}})
-    write_json(out.with_suffix(".json"), summary)
+    write_json(summary_path(out), summary)
     return summary
 
 
@@ -134,7 +135,8 @@ def load_pretrained(path: str | Path, name: str, device: torch.device | str = "c
     if not path.is_file():
         raise ConfigError(f"pretrained network file {path} not found; build it with "
                           f"`gonbench pretrain --network {name}` (or the Snakemake rule pretrain)")
-    blob = torch.load(path, map_location=device, weights_only=False)
+    blob = load_checkpoint(path, device, what="pretrained network", remedy=f"delete it and rebuild it with "
+                                                                           f"`gonbench pretrain --network {name}`")
     if blob.get("network") != name:
         raise ConfigError(f"{path} holds network {blob.get('network')!r}, expected {name!r}")
     net = PRETRAINED.get(name).build().to(device)
@@ -144,5 +146,5 @@ def load_pretrained(path: str | Path, name: str, device: torch.device | str = "c
 
 def pretrained_summary(path: str | Path) -> dict:
     """The .json written beside a pretrained network (test accuracy etc.); empty when absent."""
-    p = Path(path).with_suffix(".json")
+    p = summary_path(path)
     return read_json(p) if p.is_file() else {}

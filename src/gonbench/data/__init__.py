@@ -8,32 +8,33 @@ image_size and never resized.
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import torch
-
-from ..io import torch_save
+from ..errors import CorruptFileError, DataError
+from ..io import load_checkpoint, torch_save, write_text
+from ..paths import checksum_path
 from ..registry import Registry
 from .celeba import load_celeba
 from .cifar import load_cifar10
 from .coil20 import load_coil20
 from .digits import load_digits
-from ..errors import DataError
-from .files import resolve_data_root
+from .files import file_digest, resolve_data_root
 from .mnist import load_fashion_mnist, load_mnist
 from .signals import load_gaussian_codes, load_piecewise_constant, load_piecewise_linear
 from .smallnorb import load_smallnorb
 from .splits import ImageSplits, resize_uint8, subset
 
 __all__ = ["DATASETS", "DataError", "DatasetInfo", "ImageSplits", "prepare", "load_prepared",
-           "resolve_data_root", "subset", "list_datasets"]
+           "resolve_data_root", "subset", "list_datasets", "dataset_title"]
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
     name: str
+    title: str  # how tables and figures name it
     channels: int
     classes: int
     loader: Callable[..., ImageSplits]
@@ -42,18 +43,23 @@ class DatasetInfo:
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
 for info in (
-    DatasetInfo("mnist", 1, 10, load_mnist, False),
-    DatasetInfo("fashion_mnist", 1, 10, load_fashion_mnist, False),
-    DatasetInfo("cifar10", 3, 10, load_cifar10, False),
-    DatasetInfo("celeba", 3, 1, load_celeba, False),
-    DatasetInfo("smallnorb", 1, 5, load_smallnorb, False),
-    DatasetInfo("coil20", 1, 20, load_coil20, False),
-    DatasetInfo("digits", 1, 10, load_digits, True),
-    DatasetInfo("piecewise_constant", 1, 1, load_piecewise_constant, True),  # generated: float signals [N, 1, 1, n]
-    DatasetInfo("piecewise_linear", 1, 1, load_piecewise_linear, True),
-    DatasetInfo("gaussian_codes", 1, 1, load_gaussian_codes, True),  # inputs of the data-free generators
+    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False),
+    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False),
+    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False),
+    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False),
+    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False),
+    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False),
+    DatasetInfo("digits", "digits (sklearn)", 1, 10, load_digits, True),
+    # generated: float signals [N, 1, 1, n]
+    DatasetInfo("piecewise_constant", "piecewise constant", 1, 1, load_piecewise_constant, True),
+    DatasetInfo("piecewise_linear", "piecewise linear", 1, 1, load_piecewise_linear, True),
+    DatasetInfo("gaussian_codes", "codes N(0, I)", 1, 1, load_gaussian_codes, True),  # data-free generators' inputs
 ):
     DATASETS.register(info.name)(info)
+
+
+def dataset_title(name: str) -> str:
+    return DATASETS.get(name).title if name in DATASETS else name
 
 
 def list_datasets(pattern: str = "*") -> list[str]:
@@ -78,12 +84,33 @@ def prepare(name: str, root: Path, image_size: int, *, download: bool = True) ->
 
 def load_prepared(name: str, root: Path, image_size: int, cache: Path | None = None,
                   *, download: bool = True) -> ImageSplits:
-    """Return the prepared splits, reading ``cache`` if present and writing it (atomically) if not."""
+    """Return the prepared splits, reading ``cache`` if it is intact and writing it (atomically, with its
+    sha256 beside it) if not. A cache whose digest does not match (truncated, corrupt, or written by an
+    older version without a digest) is rebuilt, with a line on stderr saying so."""
     if cache is not None and Path(cache).is_file():
-        blob = torch.load(cache, weights_only=False)
-        if blob["meta"].get("image_size") == image_size and blob["meta"].get("dataset") == name:
-            return ImageSplits(**blob)
+        splits = _read_cache(Path(cache), name, image_size)
+        if splits is not None:
+            return splits
     splits = prepare(name, root, image_size, download=download)
     if cache is not None:
         torch_save(Path(cache), splits.to_dict())
+        write_text(checksum_path(cache), file_digest(Path(cache), "sha256") + "\n")
     return splits
+
+
+def _read_cache(cache: Path, name: str, image_size: int) -> ImageSplits | None:
+    digest = checksum_path(cache)
+    expected = digest.read_text().strip() if digest.is_file() else None
+    if expected != file_digest(cache, "sha256"):
+        why = "has no checksum beside it" if expected is None else "does not match its checksum"
+        print(f"gonbench: the prepared cache {cache} {why}; rebuilding it", file=sys.stderr)
+        return None
+    try:
+        blob = load_checkpoint(cache, what="prepared dataset cache",
+                               remedy="it is rebuilt by `gonbench prepare` once deleted")
+    except CorruptFileError as exc:
+        print(f"gonbench: {exc}; rebuilding it", file=sys.stderr)
+        return None
+    if blob["meta"].get("image_size") != image_size or blob["meta"].get("dataset") != name:
+        return None
+    return ImageSplits(**blob)

@@ -43,7 +43,7 @@ def load_celeba(root: Path, *, download: bool = True, checksums: dict[str, str] 
     images_dir = folder / "img_align_celeba"
     if not images_dir.is_dir() and download and not (folder / "img_align_celeba.zip").is_file():
         try:
-            import torchvision.datasets as tvd
+            import torchvision.datasets as tvd  # heavy optional import, see _md5s
 
             tvd.CelebA(str(root), split="all", download=True)
         except Exception as exc:

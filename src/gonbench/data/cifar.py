@@ -31,7 +31,7 @@ def load_cifar10(root: Path, *, download: bool = True, checksums: dict[str, str]
     batches = folder / cls.base_folder
     md5 = dict(cls.train_list + cls.test_list) if checksums is None else checksums
     if not batches.is_dir() and download:
-        from torchvision.datasets.utils import download_and_extract_archive
+        from torchvision.datasets.utils import download_and_extract_archive  # heavy: only to download
 
         try:
             download_and_extract_archive(cls.url, str(folder), filename=cls.filename, md5=cls.tgz_md5)

@@ -10,7 +10,7 @@ from .splits import ImageSplits, split_80_20
 
 
 def load_digits(root: Path | None = None, *, download: bool = True) -> ImageSplits:
-    from sklearn.datasets import load_digits as sk_digits
+    from sklearn.datasets import load_digits as sk_digits  # heavy optional import: only the digits data uses it
 
     bunch = sk_digits()
     images = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)[:, None]  # 0..16 -> 0..255

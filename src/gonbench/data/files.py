@@ -50,7 +50,7 @@ def fetch(path: Path, expected_md5: str | None, urls: list[str], *, download: bo
     """Return ``path`` verified, downloading it first from the first working URL if it is missing."""
     source = urls[0] if urls else "the dataset's authors"
     if not path.is_file() and download and urls:
-        from torchvision.datasets.utils import download_url
+        from torchvision.datasets.utils import download_url  # heavy (seconds to import): only to download
 
         errors = []
         for url in urls:

@@ -52,6 +52,6 @@ def load_mnist(root: Path, *, download: bool = True, checksums: dict[str, str] |
 
 
 def load_fashion_mnist(root: Path, *, download: bool = True, checksums: dict[str, str] | None = None) -> ImageSplits:
-    import torchvision.datasets as tvd
+    import torchvision.datasets as tvd  # imported here: torchvision takes seconds to import
 
     return _load_idx_family(root / "fashion-mnist", tvd.FashionMNIST, download=download, checksums=checksums)

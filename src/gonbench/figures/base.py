@@ -1,64 +1,46 @@
-"""Registry and helpers shared by every figure module.
+"""What a figure returns, the one helper that writes it, and drawing helpers shared by the figure modules.
 
-Each figure is written as PNG + PDF with the data behind it as CSV and its caption (profile, datasets,
-seeds, epochs) as <name>.caption.md, under reports/<profile>/figures/. Error bands are ± std over seeds.
+A figure function takes an ``OutputContext`` (its experiment's runs) and returns a ``FigureResult``: the
+matplotlib figure, the data behind it and its caption (profile, datasets, seeds, epochs). ``save_figure``
+writes PNG + PDF, the data as CSV and the caption as <name>.caption.md under reports/<profile>/figures/.
+Error bands are ± std over seeds.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # before pyplot: figures are written to files, never shown
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
-from ..config import expand_runs  # noqa: E402
-from ..io import read_json, read_jsonl, save_with, write_text  # noqa: E402
-
-FigureFn = Callable[[dict, Path], list[Path]]
-FIGURES: dict[str, FigureFn] = {}
-
-
-def register_figure(name: str) -> Callable[[FigureFn], FigureFn]:
-    def add(fn: FigureFn) -> FigureFn:
-        FIGURES[name] = fn
-        return fn
-
-    return add
+from ..images import make_grid  # noqa: E402
+from ..io import save_with, write_text  # noqa: E402
+from ..paths import Layout  # noqa: E402
 
 
-def figures_dir(cfg: dict) -> Path:
-    return Path(cfg.get("reports", "reports")) / cfg["profile"] / "figures"
+@dataclass
+class FigureResult:
+    figure: plt.Figure
+    data: pd.DataFrame
+    caption: str
 
 
-def save_figure(fig, data: pd.DataFrame, caption: str, out_dir: Path, name: str) -> list[Path]:
-    paths = [out_dir / f"{name}.{ext}" for ext in ("png", "pdf", "csv")]
-    save_with(paths[0], lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", format="png"))
-    save_with(paths[1], lambda tmp: fig.savefig(tmp, bbox_inches="tight", format="pdf"))
-    save_with(paths[2], lambda tmp: data.to_csv(tmp, index=False))
-    plt.close(fig)
-    write_text(out_dir / f"{name}.caption.md", caption + "\n")
-    return paths + [out_dir / f"{name}.caption.md"]
+def save_figure(result: FigureResult, layout: Layout, name: str) -> list[Path]:
+    png, pdf, csv = layout.figure_files(name)
+    save_with(png, lambda tmp: result.figure.savefig(tmp, dpi=150, bbox_inches="tight", format="png"))
+    save_with(pdf, lambda tmp: result.figure.savefig(tmp, bbox_inches="tight", format="pdf"))
+    save_with(csv, lambda tmp: result.data.to_csv(tmp, index=False))
+    plt.close(result.figure)
+    write_text(layout.caption(name), result.caption + "\n")
+    return [png, pdf, csv, layout.caption(name)]
 
 
-def epoch_logs(cfg: dict, experiment: str, log_file: str = "log.jsonl") -> pd.DataFrame:
-    """Every epoch record (or, with log_file="steps.jsonl", every per-step record) of every run of an
-    experiment, with the run's identity columns."""
-    results = Path(cfg.get("results", "results"))
-    frames = []
-    for key in expand_runs(cfg, [experiment]):
-        run_dir = key.path(results, cfg["profile"])
-        log = read_jsonl(run_dir / log_file)
-        if not log or not (run_dir / "config.json").exists():
-            continue
-        spec = read_json(run_dir / "config.json")
-        frame = pd.DataFrame(log)
-        frame["method_label"], frame["dataset"], frame["seed"] = key.method_label, key.dataset, key.seed
-        frame["epochs_planned"] = spec["epochs"]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames) if frames else pd.DataFrame()
 
 
 def band(ax, frame: pd.DataFrame, x: str, y: str, label: str, **style) -> pd.DataFrame:
@@ -74,8 +56,6 @@ def band(ax, frame: pd.DataFrame, x: str, y: str, label: str, **style) -> pd.Dat
 
 def plain_log_ticks(ax, x_values=None) -> None:
     """Log axes labelled with plain numbers: the x ticks at the grid's own values (no 3x10^1 clutter)."""
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter, NullLocator
-
     if x_values is not None:
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticks(sorted(x_values), labels=[f"{v:g}" for v in sorted(x_values)])
@@ -99,35 +79,17 @@ def describe_runs(frame: pd.DataFrame) -> str:
     return f"seeds {', '.join(map(str, seeds))}; epochs {', '.join(map(str, epochs))}; bands are ± std over seeds"
 
 
-def build_figures(cfg: dict, only: list[str] | None = None) -> list[Path]:
-    """Draw every registered figure that an experiment of the profile lists in its ``outputs``."""
-    wanted = {n for exp in cfg.get("experiments", {}).values() for n in exp.get("outputs", []) if n in FIGURES}
-    written: list[Path] = []
-    for name in sorted(wanted):
-        if only and name not in only:
-            continue
-        written += FIGURES[name](cfg)
-    return written
-
-
-def seed0_run(cfg: dict, experiment: str, method_label: str, dataset: str):
-    """The first seed's run of a cell, loaded (or None when it has not been trained)."""
-    from ..runs import load_run
-
-    keys = [k for k in expand_runs(cfg, [experiment]) if k.method_label == method_label and k.dataset == dataset]
-    for key in sorted(keys, key=lambda k: k.seed):
-        path = key.path(Path(cfg.get("results", "results")), cfg["profile"])
-        if (path / "train.json").exists():
-            return load_run(path)
-    return None
-
-
 def show_grid(ax, images, nrow: int, title: str = "") -> None:
     """Draw a [N, C, H, W] batch in [0, 1] as one image grid on ``ax``."""
-    from ..images import make_grid
-
     grid = make_grid(images, nrow)
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray" if grid.shape[0] == 1 else None, interpolation="nearest")
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=9)
+
+
+def stand_in(datasets: list[str], paper_dataset: str = "cifar10") -> str:
+    """Names the datasets, and says when they stand in for the paper's (not available offline)."""
+    if paper_dataset in datasets:
+        return f"datasets {', '.join(datasets)}"
+    return f"datasets {', '.join(datasets)} (standing in for the paper's {paper_dataset}, not available offline)"

@@ -7,63 +7,53 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from ..aggregate import DATASET_TITLES
-from ..runtime import batchnorm_mode, padded_batches
-from .base import figures_dir, register_figure, save_figure, seed0_run, show_grid
-
-
-def _batched(model, x: torch.Tensor, batch_size: int, protocol: str, fn) -> torch.Tensor:
-    """Apply ``fn(model, batch)`` to ``x`` in padded batches of the training size under a BN protocol."""
-    images = (x * 255).round().to(torch.uint8)
-    out = []
-    with torch.no_grad(), batchnorm_mode(model, protocol):
-        for batch, n_real in padded_batches(images, torch.zeros(len(x), dtype=torch.long), batch_size):
-            out.append(fn(model, batch["x"])[:n_real])
-    return torch.cat(out)
+from ..data import dataset_title
+from ..outputs import OutputContext, register_figure
+from ..seeding import generator, seed_everything
+from ..validation import apply_batched, batchnorm_mode
+from .base import FigureResult, show_grid
 
 
 @register_figure("fig7_samples")
-def fig7_samples(cfg: dict):
-    exp = cfg["experiments"]["table2"]
-    datasets, methods = exp["datasets"], exp["methods"]
+def fig7_samples(ctx: OutputContext) -> FigureResult:
+    datasets, methods = ctx.datasets, list(ctx.variants())
     fig, axes = plt.subplots(len(methods), len(datasets), figsize=(2.6 * len(datasets), 2.8 * len(methods)), squeeze=False)
     rows = []
     for i, method in enumerate(methods):
         for j, dataset in enumerate(datasets):
             ax = axes[i][j]
-            run = seed0_run(cfg, "table2", method, dataset)
+            run = ctx.first_seed_run(method, dataset)
             if run is None:
                 ax.set_axis_off()
                 continue
-            torch.manual_seed(run.spec["seed"])
+            seed_everything(run.spec["seed"])
             with torch.no_grad(), batchnorm_mode(run.model, run.spec["bn_protocol"]):
                 samples = run.model.sample(64)
-            show_grid(ax, samples, 8, f"{method.upper()} - {DATASET_TITLES.get(dataset, dataset)}")
+            show_grid(ax, samples, 8, f"{method.upper()} - {dataset_title(dataset)}")
             rows.append({"method": method, "dataset": dataset, "run_dir": str(run.path),
                          "mean_pixel": float(samples.mean()), "std_pixel": float(samples.std())})
     caption = (f"Figure 7: 8x8 samples z ~ N(0, I) from VGON and the VAE (seed 0 of each cell), decoded with "
-               f"BatchNorm in the runs' evaluation mode. Profile `{cfg['profile']}`; datasets {', '.join(datasets)}.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), "fig7_samples")
+               f"BatchNorm in the runs' evaluation mode. Profile `{ctx.profile}`; datasets {', '.join(datasets)}.")
+    return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
-def _implicit_runs(cfg: dict):
-    exp = cfg["experiments"]["implicit"]
-    from ..config import experiment_variants
-
-    for label in experiment_variants(exp):
-        for dataset in exp["datasets"]:
-            run = seed0_run(cfg, "implicit", label, dataset)
+def _first_seed_runs(ctx: OutputContext):
+    for label in ctx.variants():
+        for dataset in ctx.datasets:
+            run = ctx.first_seed_run(label, dataset)
             if run is not None:
                 yield label, dataset, run
 
 
 def _latents(run, x: torch.Tensor) -> torch.Tensor:
-    return _batched(run.model, x, run.spec["batch_size"], run.spec["bn_protocol"], lambda m, b: m.encode(b, detach=True))
+    model = run.model
+    return apply_batched(model, x, run.spec["batch_size"], run.spec["bn_protocol"],
+                         lambda batch: model.encode(batch["x"], detach=True))
 
 
 @register_figure("fig5_superres")
-def fig5_superres(cfg: dict):
-    cells = list(_implicit_runs(cfg))
+def fig5_superres(ctx: OutputContext) -> FigureResult:
+    cells = list(_first_seed_runs(ctx))
     fig, axes = plt.subplots(len(cells), 3, figsize=(12, 1.9 * max(len(cells), 1) + 0.6), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1, 1]})
     rows = []
@@ -81,9 +71,9 @@ def fig5_superres(cfg: dict):
             rows.append({"variant": label, "dataset": dataset, "image": k, "recon_sse": float(((low[k] - x[k]) ** 2).sum()),
                          "run_dir": str(run.path)})
     caption = (f"Figures 5/17: an implicit GON trained at the native resolution reconstructs validation images "
-               f"and, being a function of coordinates, decodes the same latents at 256x256. Profile `{cfg['profile']}`, "
+               f"and, being a function of coordinates, decodes the same latents at 256x256. Profile `{ctx.profile}`, "
                f"seed 0.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), "fig5_superres")
+    return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -95,8 +85,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 @register_figure("fig6_slerp")
-def fig6_slerp(cfg: dict):
-    cells = list(_implicit_runs(cfg))
+def fig6_slerp(ctx: OutputContext) -> FigureResult:
+    cells = list(_first_seed_runs(ctx))
     fig, axes = plt.subplots(len(cells), 1, figsize=(9, 4.2 * max(len(cells), 1)), squeeze=False)
     rows = []
     for i, (label, dataset, run) in enumerate(cells):
@@ -108,24 +98,20 @@ def fig6_slerp(cfg: dict):
         show_grid(axes[i][0], images, 10, f"{label}: slerp between validation latents, decoded at 64x64")
         rows += [{"variant": label, "pair": p, "t": float(tt)} for p in range(6) for tt in t]
     caption = (f"Figure 6: spherical interpolation between the latents of pairs of validation images (one pair "
-               f"per row). Profile `{cfg['profile']}`, seed 0.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), "fig6_slerp")
+               f"per row). Profile `{ctx.profile}`, seed 0.")
+    return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
 @register_figure("fig15_samples")
-def fig15_samples(cfg: dict):
-    cells = list(_implicit_runs(cfg))
+def fig15_samples(ctx: OutputContext) -> FigureResult:
+    cells = list(_first_seed_runs(ctx))
     fig, axes = plt.subplots(len(cells), 1, figsize=(5, 5.2 * max(len(cells), 1)), squeeze=False)
     rows = []
     for i, (label, dataset, run) in enumerate(cells):
-        from ..runtime import to_unit
-        from ..train import select_subsets
-
-        train = to_unit(select_subsets(run.splits(), run.spec).train[:1024])
+        train = run.train_data()[0][:1024]
         z = _latents(run, train)
         mean, cov = z.mean(0), torch.cov(z.T) + 1e-6 * torch.eye(z.shape[1])
-        gen = torch.Generator().manual_seed(0)
-        normal = torch.randn(64, z.shape[1], generator=gen)
+        normal = torch.randn(64, z.shape[1], generator=generator(run.spec["seed"]))
         samples_z = mean + normal @ torch.linalg.cholesky(cov).T
         with torch.no_grad():
             images = run.model.render(samples_z, run.spec["image_size"])
@@ -133,15 +119,14 @@ def fig15_samples(cfg: dict):
         rows.append({"variant": label, "dataset": dataset, "latents_fitted": len(train),
                      "latent_norm_mean": float(z.norm(dim=1).mean()), "run_dir": str(run.path)})
     caption = (f"Figure 15: samples from a multivariate Gaussian fitted to the latents of training images "
-               f"(the paper's early-stopping sampling). Profile `{cfg['profile']}`, seed 0.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), "fig15_samples")
+               f"(the paper's early-stopping sampling). Profile `{ctx.profile}`, seed 0.")
+    return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
 @register_figure("fig12_classifier")
-def fig12_classifier(cfg: dict):
-    exp = cfg["experiments"]["classifier"]
-    dataset = exp["datasets"][0]
-    run = seed0_run(cfg, "classifier", "gon_classifier", dataset)
+def fig12_classifier(ctx: OutputContext) -> FigureResult:
+    dataset = ctx.datasets[0]
+    run = next((r for label in ctx.variants() if (r := ctx.first_seed_run(label, dataset)) is not None), None)
     fig, ax = plt.subplots(figsize=(5.5, 5))
     rows = pd.DataFrame()
     if run is not None:
@@ -155,5 +140,5 @@ def fig12_classifier(cfg: dict):
         accuracy = float((rows["label"] == rows["predicted"]).mean())
         ax.set(xlabel="z1 (= -dL/dz0, first coordinate)", ylabel="z2", title=f"GON classifier latents, accuracy {accuracy:.3f}")
     caption = (f"Figure 12: 2-D gradient-origin latents of validation images coloured by class, with the linear "
-               f"softmax classifier's validation accuracy. Profile `{cfg['profile']}`, {dataset}, seed 0.")
-    return save_figure(fig, rows, caption, figures_dir(cfg), "fig12_classifier")
+               f"softmax classifier's validation accuracy. Profile `{ctx.profile}`, {dataset}, seed 0.")
+    return FigureResult(fig, rows, caption)

@@ -6,40 +6,28 @@ example figures draw seed 0 of every cell, on validation inputs (the same fixed 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from ..aggregate import DATASET_TITLES
-from ..config import experiment_variants, resolve_spec
+from ..data import dataset_title
 from ..data.signals import PIECES
-from ..outputs import experiment_of_output
-from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, show_grid
+from ..outputs import OutputContext, register_figure
+from .base import FigureResult, band, concat, describe_runs, show_grid
 
 SAMPLES = 6  # example signals / images per row
 
 
-def _spec(cfg: dict, experiment: str, label: str) -> dict:
-    exp = cfg["experiments"][experiment]
-    return resolve_spec(cfg, experiment=experiment, method=label, dataset=exp["datasets"][0],
-                        seed=exp.get("seeds", cfg.get("seeds", [0]))[0])
-
-
-def _settings(cfg: dict, experiment: str, keys: tuple[str, ...]) -> str:
+def _settings(ctx: OutputContext, keys: tuple[str, ...]) -> str:
     """The values of ``keys`` over the experiment's runs (our choices where the paper is silent)."""
-    labels = experiment_variants(cfg["experiments"][experiment])
-    specs = [_spec(cfg, experiment, label) for label in labels]
+    specs = [ctx.spec(label) for label in ctx.variants()]
     return ", ".join(f"{k} {'/'.join(sorted({str(s[k]) for s in specs if k in s}))}" for k in keys)
 
 
 @register_figure("piecewise_datafree_curves")
-def datafree_curves(cfg: dict) -> list[Path]:
-    name = "piecewise_datafree_curves"
-    experiment = experiment_of_output(cfg, name)
-    logs = epoch_logs(cfg, experiment)
-    labels = {label: _spec(cfg, experiment, label) for label in experiment_variants(cfg["experiments"][experiment])}
+def datafree_curves(ctx: OutputContext) -> FigureResult:
+    logs = ctx.logs()
+    labels = {label: ctx.spec(label) for label in ctx.variants()}
     pieces = list(dict.fromkeys(s["piece"] for s in labels.values()))
     fig, axes = plt.subplots(2, len(pieces), figsize=(4.4 * len(pieces), 6.4), squeeze=False)
     data = []
@@ -63,22 +51,19 @@ def datafree_curves(cfg: dict) -> list[Path]:
                f"fixed validation codes, the residual relative to each signal's variance (scale-free), with the weak "
                f"Jacobian (solid) or the straight-through estimator (dashed). The STE gradient of this loss is "
                f"(I - I)ᵀ(G - h(G)) = 0, so its generator never moves: its curves are flat by construction. Profile "
-               f"`{cfg['profile']}`; {describe_runs(logs)}. Our choices (not stated in the paper): "
-               f"{_settings(cfg, experiment, ('length', 'pieces', 'hidden', 'image_size', 'lr', 'batch_size'))} "
+               f"`{ctx.profile}`; {describe_runs(logs)}. Our choices (not stated in the paper): "
+               f"{_settings(ctx, ('length', 'pieces', 'hidden', 'image_size', 'lr', 'batch_size'))} "
                f"(image_size = latent size, codes z ~ N(0, I)).")
-    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), name)
+    return FigureResult(fig, concat(data), caption)
 
 
 @register_figure("piecewise_datafree_samples")
-def datafree_samples(cfg: dict) -> list[Path]:
-    name = "piecewise_datafree_samples"
-    experiment = experiment_of_output(cfg, name)
-    exp = cfg["experiments"][experiment]
-    labels = list(experiment_variants(exp))
+def datafree_samples(ctx: OutputContext) -> FigureResult:
+    labels = list(ctx.variants())
     fig, axes = plt.subplots(len(labels), SAMPLES, figsize=(2.0 * SAMPLES, 1.5 * len(labels)), squeeze=False)
     rows = []
     for i, label in enumerate(labels):
-        run = seed0_run(cfg, experiment, label, exp["datasets"][0])
+        run = ctx.first_seed_run(label, ctx.datasets[0])
         if run is None:
             continue
         with torch.no_grad():
@@ -95,16 +80,14 @@ def datafree_samples(cfg: dict) -> list[Path]:
         axes[i][0].set_ylabel(label, fontsize=7)
     caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): G(z) for the first {SAMPLES} validation codes "
                f"(blue) and their best k-piece fits h(G(z)) (red, dashed), one variant per row, seed 0. Profile "
-               f"`{cfg['profile']}`; {_settings(cfg, experiment, ('epochs', 'length', 'pieces'))}.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
+               f"`{ctx.profile}`; {_settings(ctx, ('epochs', 'length', 'pieces'))}.")
+    return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
 @register_figure("piecewise_dae_curves")
-def dae_curves(cfg: dict) -> list[Path]:
-    name = "piecewise_dae_curves"
-    experiment = experiment_of_output(cfg, name)
-    logs = epoch_logs(cfg, experiment)
-    datasets = cfg["experiments"][experiment]["datasets"]
+def dae_curves(ctx: OutputContext) -> FigureResult:
+    logs = ctx.logs()
+    datasets = ctx.datasets
     quantities = (("val_mse", "MSE to the clean signal"), ("val_piecewise_distance", "distance to nearest k-piece"),
                   ("val_tv", "total variation"))
     fig, axes = plt.subplots(len(quantities), len(datasets), figsize=(4.4 * len(datasets), 3.0 * len(quantities)),
@@ -122,27 +105,24 @@ def dae_curves(cfg: dict) -> list[Path]:
                            label="clean signals")
             ax.set(ylabel=title, yscale="linear" if key == "val_tv" else "log")
             ax.legend(fontsize=7)
-        axes[0][col].set_title(DATASET_TITLES.get(dataset, dataset))
+        axes[0][col].set_title(dataset_title(dataset))
         axes[-1][col].set_xlabel("epoch")
     caption = (f"DAE vs DAEreg (cf. paper Figures 4, 6, 9): validation metrics per epoch on noisy piecewise signals "
-               f"(noise fixed per validation signal). Profile `{cfg['profile']}`; datasets {', '.join(datasets)}; "
+               f"(noise fixed per validation signal). Profile `{ctx.profile}`; datasets {', '.join(datasets)}; "
                f"{describe_runs(logs)}. Our choices (not stated in the paper): "
-               f"{_settings(cfg, experiment, ('image_size', 'pieces', 'noise_std', 'hidden', 'reg_weight', 'lr'))} "
+               f"{_settings(ctx, ('image_size', 'pieces', 'noise_std', 'hidden', 'reg_weight', 'lr'))} "
                f"(image_size = signal length n; {PIECES}-piece signals, see gonbench.data.signals).")
-    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), name)
+    return FigureResult(fig, concat(data), caption)
 
 
 @register_figure("piecewise_dae_examples")
-def dae_examples(cfg: dict) -> list[Path]:
-    name = "piecewise_dae_examples"
-    experiment = experiment_of_output(cfg, name)
-    exp = cfg["experiments"][experiment]
-    labels, datasets = list(experiment_variants(exp)), exp["datasets"]
+def dae_examples(ctx: OutputContext) -> FigureResult:
+    labels, datasets = list(ctx.variants()), ctx.datasets
     fig, axes = plt.subplots(len(datasets), 4, figsize=(14, 2.6 * len(datasets)), squeeze=False)
     rows = []
     for i, dataset in enumerate(datasets):
         for label in labels:
-            run = seed0_run(cfg, experiment, label, dataset)
+            run = ctx.first_seed_run(label, dataset)
             if run is None:
                 continue
             x = run.val_data()[0][:4]
@@ -156,21 +136,18 @@ def dae_examples(cfg: dict) -> list[Path]:
                 ax.plot(out[j].numpy(), linewidth=1.0, label=label)
                 rows.append({"dataset": dataset, "method_label": label, "signal": j,
                              "mse": float(((out[j] - clean[j]) ** 2).mean())})
-        axes[i][0].set_ylabel(DATASET_TITLES.get(dataset, dataset))
+        axes[i][0].set_ylabel(dataset_title(dataset))
         axes[i][0].legend(fontsize=7)
     caption = (f"DAE vs DAEreg (cf. paper Figures 4, 6, 9): the first four validation signals of each dataset, their fixed "
-               f"noisy versions and the seed-0 denoisers' outputs. Profile `{cfg['profile']}`; "
-               f"{_settings(cfg, experiment, ('epochs', 'noise_std', 'reg_weight'))}.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
+               f"noisy versions and the seed-0 denoisers' outputs. Profile `{ctx.profile}`; "
+               f"{_settings(ctx, ('epochs', 'noise_std', 'reg_weight'))}.")
+    return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
 @register_figure("piecewise_seg_examples")
-def seg_examples(cfg: dict) -> list[Path]:
-    name = "piecewise_seg_examples"
-    experiment = experiment_of_output(cfg, name)
-    exp = cfg["experiments"][experiment]
-    labels, dataset = list(experiment_variants(exp)), exp["datasets"][0]
-    runs = {label: seed0_run(cfg, experiment, label, dataset) for label in labels}
+def seg_examples(ctx: OutputContext) -> FigureResult:
+    labels, dataset = list(ctx.variants()), ctx.datasets[0]
+    runs = {label: ctx.first_seed_run(label, dataset) for label in labels}
     runs = {k: r for k, r in runs.items() if r is not None}
     fig, axes = plt.subplots(1, 2 + len(runs), figsize=(2.2 * (2 + len(runs)), 2.6 * SAMPLES / 2), squeeze=False)
     rows = []
@@ -190,9 +167,9 @@ def seg_examples(cfg: dict) -> list[Path]:
     spec = next(iter(runs.values())).spec if runs else {}
     caption = (f"Segmentation (cf. paper Figure 5): the first {SAMPLES} validation digits with their fixed noise, "
                f"the target mask (clean intensity > {spec.get('mask_threshold')}) and each model's predicted mask "
-               f"(output > {spec.get('threshold')}), seed 0. Profile `{cfg['profile']}`, "
-               f"{DATASET_TITLES.get(dataset, dataset)} at {spec.get('image_size')}px. Our choices (the paper's data "
+               f"(output > {spec.get('threshold')}), seed 0. Profile `{ctx.profile}`, "
+               f"{dataset_title(dataset)} at {spec.get('image_size')}px. Our choices (the paper's data "
                f"and settings are not available): "
-               f"{_settings(cfg, experiment, ('epochs', 'noise_std', 'width', 'dilations', 'reg_weight', 'pixel_weight', 'lr'))}"
+               f"{_settings(ctx, ('epochs', 'noise_std', 'width', 'dilations', 'reg_weight', 'pixel_weight', 'lr'))}"
                f"; Mconn keeps pixel_weight x Mbaseline's loss beside the loss of its component-averaged output.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
+    return FigureResult(fig, pd.DataFrame(rows), caption)

@@ -5,16 +5,16 @@ hold (steps.jsonl from training, class_samples.pt from evaluation), so drawing t
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 
-from ..config import experiment_variants
-from ..methods.ppgn import GRID_COLUMNS, class_grid
-from ..outputs import experiment_of_output
-from .base import band, describe_runs, epoch_logs, figures_dir, register_figure, save_figure, seed0_run, show_grid
+from .. import paths
+from ..images import class_major_grid
+from ..io import load_checkpoint
+from ..methods.ppgn.model import GRID_COLUMNS
+from ..outputs import OutputContext, register_figure
+from .base import FigureResult, band, concat, describe_runs, show_grid
 
 CRITIC_TITLES = {"image": "D (image)", "code": "D1 (code E_fc1)"}
 
@@ -30,12 +30,10 @@ def _panels(n: int) -> tuple:
 
 
 @register_figure("ppgn_fig4_wasserstein")
-def fig4_wasserstein(cfg: dict) -> list[Path]:
+def fig4_wasserstein(ctx: OutputContext) -> FigureResult:
     """Each critic's Wasserstein estimate D(real) - D(fake) at its last iteration before every generator step."""
-    name = "ppgn_fig4_wasserstein"
-    experiment = experiment_of_output(cfg, name)
-    steps = epoch_logs(cfg, experiment, "steps.jsonl")
-    labels = list(experiment_variants(cfg["experiments"][experiment]))
+    steps = ctx.logs(paths.STEPS)
+    labels = list(ctx.variants())
     fig, axes = _panels(len(labels))
     data = []
     for ax, label in zip(axes, labels):
@@ -46,32 +44,28 @@ def fig4_wasserstein(cfg: dict) -> list[Path]:
                 data.append(band(ax, sub, "gen_step", column, title).assign(method_label=label, critic=critic))
         ax.set(title=label, xlabel="generator step", ylabel="Wasserstein estimate")
         ax.legend(fontsize=8)
-    datasets = ", ".join(cfg["experiments"][experiment]["datasets"])
     last = int(steps["gen_step"].max()) if len(steps) else 0
     caption = (f"PPGN thesis Figure 4: each critic's Wasserstein estimate D(real) - D(fake), from its last "
-               f"iteration before every generator step, mean ± std over seeds. Profile `{cfg['profile']}`; dataset "
-               f"{datasets}; {describe_runs(steps)}; up to {last} generator steps.")
-    return save_figure(fig, pd.concat(data) if data else pd.DataFrame(), caption, figures_dir(cfg), name)
+               f"iteration before every generator step, mean ± std over seeds. Profile `{ctx.profile}`; dataset "
+               f"{', '.join(ctx.datasets)}; {describe_runs(steps)}; up to {last} generator steps.")
+    return FigureResult(fig, concat(data), caption)
 
 
 @register_figure("ppgn_fig3_samples")
-def fig3_samples(cfg: dict) -> list[Path]:
+def fig3_samples(ctx: OutputContext) -> FigureResult:
     """The first seed's class-conditional samples of every variant, one class per row."""
-    name = "ppgn_fig3_samples"
-    experiment = experiment_of_output(cfg, name)
-    exp = cfg["experiments"][experiment]
-    labels, dataset = list(experiment_variants(exp)), exp["datasets"][0]
+    labels, dataset = list(ctx.variants()), ctx.datasets[0]
     fig, axes = _panels(len(labels))
     rows, settings = [], set()
     for ax, label in zip(axes, labels):
-        run = seed0_run(cfg, experiment, label, dataset)
-        path = run.path / "class_samples.pt" if run is not None else None
+        run = ctx.first_seed_run(label, dataset)
+        path = run.path / paths.CLASS_SAMPLES if run is not None else None
         if path is None or not path.is_file():
             ax.set_axis_off()
             continue
-        blob = torch.load(path, weights_only=False)
+        blob = load_checkpoint(path, what="sample file")
         classes = len(blob["classes"].unique())
-        show_grid(ax, class_grid(blob["images"].float() / 255, classes), GRID_COLUMNS, label)
+        show_grid(ax, class_major_grid(blob["images"].float() / 255, classes, GRID_COLUMNS), GRID_COLUMNS, label)
         spec = run.spec
         settings.add(f"{spec['sampler_steps']} steps, eps1 {spec['eps1']:g}, eps2 {spec['eps2']:g}, "
                      f"eps3 {spec['eps3']:g}, first {GRID_COLUMNS} of {spec['samples_per_class']} chains per class; "
@@ -80,6 +74,6 @@ def fig3_samples(cfg: dict) -> list[Path]:
                      "sample_accuracy": run.metrics.get("sample_accuracy"), "kid": run.metrics.get("kid"),
                      "mean_pixel": float(blob["images"].float().mean() / 255)})
     caption = (f"PPGN thesis Figure 3 (a-f): class-conditional MALA-approx samples from h0 ~ N(0, I), one class "
-               f"(0-9) per row, de-normalised to [0, 1]; seed 0 of each variant. Profile `{cfg['profile']}`; "
+               f"(0-9) per row, de-normalised to [0, 1]; seed 0 of each variant. Profile `{ctx.profile}`; "
                f"dataset {dataset}; sampler {' / '.join(sorted(settings)) or 'n/a'}.")
-    return save_figure(fig, pd.DataFrame(rows), caption, figures_dir(cfg), name)
+    return FigureResult(fig, pd.DataFrame(rows), caption)

@@ -2,9 +2,11 @@
 from . import ae, glo, gon, implicit, vae  # noqa: F401  (registration on import)
 from . import dae, datafree, segmentation  # noqa: F401  (the piecewise experiments)
 from . import ppgn  # noqa: F401
-from .base import METHODS, DataInfo, Method, MethodConfig, build_method, count_parameters
+from .base import (METHODS, DataInfo, EvaluationContext, EvaluationExtras, Method, MethodConfig, build_method,
+                   count_parameters)
 
-__all__ = ["METHODS", "DataInfo", "Method", "MethodConfig", "build_method", "count_parameters", "list_methods"]
+__all__ = ["METHODS", "DataInfo", "EvaluationContext", "EvaluationExtras", "Method", "MethodConfig", "build_method",
+           "count_parameters", "list_methods"]
 
 
 def list_methods(pattern: str = "*") -> list[str]:

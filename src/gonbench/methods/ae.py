@@ -1,22 +1,12 @@
 """Autoencoder baselines of the GON paper's Table 1: a mirrored encoder, and one tied to the decoder."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from ..nets import ConvDecoder, ConvEncoder, TiedConvEncoder
-from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
-from .gon import squared_error
-
-
-@dataclass
-class AEConfig(MethodConfig):
-    nz: int = 32
-    ngf: int = 16
-    depth: int = 3
-    latent_hw: int = 1
-    activation: str = "elu"
+from ..losses import squared_error
+from ..nets import TiedConvEncoder
+from .base import Batch, DataInfo, Method, register_method
+from .decoder import DecoderConfig, make_decoder, make_encoder
 
 
 @register_method
@@ -24,18 +14,16 @@ class AE(Method):
     """Encoder mirrors the GON decoder (Conv nc->16->32->64->nz, BN + ELU); same loss as GON."""
 
     name = "ae"
-    Config = AEConfig
+    Config = DecoderConfig
     paper = "Bond-Taylor & Willcocks 2021, Table 1 baseline"
 
-    def __init__(self, cfg: AEConfig, data: DataInfo) -> None:
+    def __init__(self, cfg: DecoderConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        kw = dict(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation,
-                  latent_hw=cfg.latent_hw)
-        self.decoder = check_geometry(ConvDecoder(**kw), data)
-        self.encoder = self.make_encoder(cfg, kw)
+        self.decoder = make_decoder(cfg, data)
+        self.encoder = self.make_encoder(cfg, data)
 
-    def make_encoder(self, cfg: AEConfig, kw: dict) -> torch.nn.Module:
-        return ConvEncoder(**kw)
+    def make_encoder(self, cfg: DecoderConfig, data: DataInfo) -> torch.nn.Module:
+        return make_encoder(cfg, data)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -54,5 +42,5 @@ class TiedAE(AE):
 
     name = "tied_ae"
 
-    def make_encoder(self, cfg: AEConfig, kw: dict) -> torch.nn.Module:
+    def make_encoder(self, cfg: DecoderConfig, data: DataInfo) -> torch.nn.Module:
         return TiedConvEncoder(self.decoder, activation=cfg.activation)

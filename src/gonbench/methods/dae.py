@@ -16,20 +16,21 @@ from .. import metrics as M
 from ..layers import Backward, Piece, make_piecewise
 from ..nets import MLP
 from ..noise import gaussian_noise
+from ..typecheck import NonNegativeFloat, PositiveInt
 from .base import Batch, DataInfo, Method, MethodConfig, register_method
 
 
 @dataclass
 class DAEConfig(MethodConfig):
-    hidden: list[int] = field(default_factory=lambda: [256, 64, 256])  # MLP widths (not stated in the paper)
-    noise_std: float = 0.2  # Gaussian noise on signals in [0, 1] (not stated in the paper)
+    hidden: list[PositiveInt] = field(default_factory=lambda: [256, 64, 256])  # MLP widths (not stated in the paper)
+    noise_std: NonNegativeFloat = 0.2  # Gaussian noise on signals in [0, 1] (not stated in the paper)
     piece: Piece = "constant"  # family of the clean signals: the metric's (and DAEreg's) k-piece fit
-    pieces: int = 5  # k, the pieces of the synthetic signals
+    pieces: PositiveInt = 5  # k, the pieces of the synthetic signals
 
 
 @dataclass
 class DAERegConfig(DAEConfig):
-    reg_weight: float = 1.0  # lambda (not stated in the paper)
+    reg_weight: NonNegativeFloat = 1.0  # lambda (not stated in the paper)
     backward: Backward = "weak"
 
 
@@ -67,8 +68,8 @@ class DAE(Method):
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         clean, noisy = self.corrupt(batch)
         out = self.denoise(noisy)
-        return {"mse": ((out - clean) ** 2).mean(1), "mse_noisy": ((noisy - clean) ** 2).mean(1),
-                "piecewise_distance": ((out - self.h(out)) ** 2).mean(1),  # to the nearest k-piece signal
+        return {"mse": M.recon_mse(out, clean), "mse_noisy": M.recon_mse(noisy, clean),
+                "piecewise_distance": M.recon_mse(out, self.h(out)),  # to the nearest k-piece signal
                 "tv": M.total_variation(out), "tv_clean": M.total_variation(clean)}
 
 

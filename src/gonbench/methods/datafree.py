@@ -14,17 +14,19 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .. import metrics as M
 from ..layers import Backward, Piece, make_piecewise
 from ..nets import MLP
+from ..typecheck import PositiveInt
 from .base import Batch, DataInfo, Method, MethodConfig, register_method
 
 
 @dataclass
 class DataFreeConfig(MethodConfig):
-    length: int = 64  # n, samples per generated signal (not stated in the paper)
-    hidden: list[int] = field(default_factory=lambda: [256, 256])  # G's hidden widths (not stated in the paper)
+    length: PositiveInt = 64  # n, samples per generated signal (not stated in the paper)
+    hidden: list[PositiveInt] = field(default_factory=lambda: [256, 256])  # G's hidden widths (not stated in the paper)
     piece: Piece = "constant"  # the family G is pushed into
-    pieces: int = 5  # k
+    pieces: PositiveInt = 5  # k
     backward: Backward = "weak"  # weak Jacobian, or the straight-through estimator
 
 
@@ -47,15 +49,13 @@ class DataFreeGenerator(Method):
 
     def residual(self, signals: torch.Tensor) -> torch.Tensor:
         """||G(z) - h(G(z))||^2 per signal, the training loss (gradients flow through h's backward)."""
-        return ((signals - self.h(signals)) ** 2).sum(1)
+        return M.squared_distance(signals, self.h(signals))
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         return {"loss": self.residual(self.generate(batch["x"])).mean()}
 
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         signals = self.generate(batch["x"])
-        residual = self.residual(signals)
-        spread = ((signals - signals.mean(1, keepdim=True)) ** 2).sum(1)
-        # relative residual: scale-free, so shrinking the outputs cannot fake a small loss
-        return {"residual": residual, "relative_residual": residual / spread.clamp_min(1e-12),
+        fits = self.h(signals)
+        return {"residual": M.squared_distance(signals, fits), "relative_residual": M.relative_residual(signals, fits),
                 "signal_std": signals.std(1)}

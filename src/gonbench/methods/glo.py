@@ -12,22 +12,18 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from ..nets import ConvDecoder
-from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
-from .gon import squared_error
+from ..losses import squared_error
+from ..typecheck import NonNegativeFloat, PositiveFloat, PositiveInt
+from .base import Batch, DataInfo, Method, register_method
+from .decoder import DecoderConfig, make_decoder
 
 
 @dataclass
-class GLOConfig(MethodConfig):
-    nz: int = 32
-    ngf: int = 16
-    depth: int = 3
-    latent_hw: int = 1
-    activation: str = "elu"
-    latent_lr: float = 1e-3  # Adam on the latent table (the decoder uses lr)
-    latent_init_std: float = 0.1  # latents start at N(0, std^2 I)
-    fit_steps: int = 100  # validation latents: Adam steps with the decoder frozen
-    fit_lr: float = 1e-2
+class GLOConfig(DecoderConfig):
+    latent_lr: PositiveFloat = 1e-3  # Adam on the latent table (the decoder uses lr)
+    latent_init_std: NonNegativeFloat = 0.1  # latents start at N(0, std^2 I)
+    fit_steps: PositiveInt = 100  # validation latents: Adam steps with the decoder frozen
+    fit_lr: PositiveFloat = 1e-2
 
 
 @register_method
@@ -40,8 +36,7 @@ class GLO(Method):
 
     def __init__(self, cfg: GLOConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.decoder = check_geometry(ConvDecoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
-                                                  activation=cfg.activation, latent_hw=cfg.latent_hw), data)
+        self.decoder = make_decoder(cfg, data)
         self.latents = nn.Embedding(data.train_size, self.decoder.latent_dim)
         nn.init.normal_(self.latents.weight, std=cfg.latent_init_std)
 

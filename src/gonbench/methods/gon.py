@@ -10,28 +10,22 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 
-from ..nets import ConvDecoder
-from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
+from .. import metrics as M
+from ..losses import squared_error
+from ..typecheck import NonNegativeFloat, PositiveFloat, PositiveInt
+from .base import Batch, DataInfo, Method, register_method
+from .decoder import DecoderConfig, make_decoder
 
 
 @dataclass
-class GONConfig(MethodConfig):
-    nz: int = 32  # latent size
-    ngf: int = 16  # decoder width (16 -> 74,321 parameters for one channel)
-    depth: int = 3  # upsampling blocks after the stem: image size = stem size * 2**depth
-    latent_hw: int = 1  # latent spatial size L (Appendix B); the latent has nz * L * L values
-    activation: str = "elu"
-    steps: int = 1  # gradient steps from the origin
-    step_size: float = 1.0  # 1 step of size 1 is exactly z = -grad
+class GONConfig(DecoderConfig):
+    steps: PositiveInt = 1  # gradient steps from the origin
+    step_size: PositiveFloat = 1.0  # 1 step of size 1 is exactly z = -grad
     detach: bool = False  # drop the second-order path (z treated as a constant)
-    z0_std: float = 0.0  # Appendix C: z0 ~ N(0, z0_std^2 I) instead of the origin
+    z0_std: NonNegativeFloat = 0.0  # Appendix C: z0 ~ N(0, z0_std^2 I) instead of the origin
     z0_mode: Literal["gradient", "step"] = "step"  # Appendix C: z = -grad, or z = z0 - grad
-
-
-def squared_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The reference code's loss: squared error summed over channels, averaged over batch and pixels."""
-    return ((x_hat - x) ** 2).sum(1).mean()
 
 
 def gradient_origin_latent(decode, x: torch.Tensor, z0: torch.Tensor, *, steps: int, step_size: float,
@@ -50,19 +44,17 @@ def gradient_origin_latent(decode, x: torch.Tensor, z0: torch.Tensor, *, steps: 
     return z.detach() if detach else z
 
 
-class GONBase(Method):
-    """Shared by every decoder-only gradient-origin method; subclasses choose the loss and the head."""
+@register_method
+class GON(Method):
+    """One gradient step from the origin with the graph kept: z = -grad L(x, F(0)) (Table 1, "GON")."""
 
+    name = "gon"
     Config = GONConfig
+    paper = "Bond-Taylor & Willcocks, Gradient Origin Networks, ICLR 2021"
 
     def __init__(self, cfg: GONConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.decoder = check_geometry(ConvDecoder(nz=self.latent_channels, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
-                                                  activation=cfg.activation, latent_hw=cfg.latent_hw), data)
-
-    @property
-    def latent_channels(self) -> int:
-        return self.cfg.nz
+        self.decoder = make_decoder(cfg, data)
 
     def origin(self, x: torch.Tensor) -> torch.Tensor:
         z0 = torch.zeros(x.shape[0], self.decoder.latent_dim, device=x.device, dtype=x.dtype)
@@ -75,14 +67,6 @@ class GONBase(Method):
         with torch.enable_grad():
             return gradient_origin_latent(self.decoder, x, self.origin(x), steps=cfg.steps, step_size=cfg.step_size,
                                           detach=cfg.detach if detach is None else detach, mode=cfg.z0_mode)
-
-
-@register_method
-class GON(GONBase):
-    """One gradient step from the origin with the graph kept: z = -grad L(x, F(0)) (Table 1, "GON")."""
-
-    name = "gon"
-    paper = "Bond-Taylor & Willcocks, Gradient Origin Networks, ICLR 2021"
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
@@ -100,8 +84,8 @@ class GONDetach1Config(GONConfig):
 
 @dataclass
 class GON10Config(GONConfig):
-    steps: int = 10
-    step_size: float = 0.1
+    steps: PositiveInt = 10
+    step_size: PositiveFloat = 0.1
 
 
 @dataclass
@@ -135,7 +119,7 @@ class GONDetach10(GON):
 
 @dataclass
 class GONClassifierConfig(GONConfig):
-    nz: int = 2  # GON paper, Figure 12: a 2-D latent drawn coloured by class
+    nz: PositiveInt = 2  # GON paper, Figure 12: a 2-D latent drawn coloured by class
     class_weight: float = 1.0  # weight of the cross-entropy term against the reconstruction loss
 
 
@@ -156,7 +140,7 @@ class GONClassifier(GON):
         z = self.encode(x)
         recon = squared_error(self.decoder(z), x)
         logits = self.classifier(z)
-        ce = torch.nn.functional.cross_entropy(logits, y)
+        ce = F.cross_entropy(logits, y)
         acc = (logits.argmax(1) == y).float().mean()
         return {"loss": recon + self.cfg.class_weight * ce, "recon": recon, "ce": ce, "accuracy": acc}
 
@@ -164,5 +148,5 @@ class GONClassifier(GON):
         x, y = batch["x"], batch["y"]
         z = self.encode(x, detach=True)
         x_hat = self.decoder(z)
-        return {"recon_sse": ((x_hat - x) ** 2).flatten(1).sum(1), "accuracy": (self.classifier(z).argmax(1) == y).float(),
+        return {"recon_sse": M.recon_sse(x_hat, x), "accuracy": (self.classifier(z).argmax(1) == y).float(),
                 "_recon": x_hat, "_latent": z}

@@ -8,21 +8,18 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..losses import coordinate_loss
 from ..nets import Siren, coordinate_grid
+from ..typecheck import PositiveFloat, PositiveInt
 from .base import Batch, DataInfo, Method, MethodConfig, register_method
 from .gon import gradient_origin_latent
 
 
 @dataclass
 class ImplicitGONConfig(MethodConfig):
-    nz: int = 32
-    hidden: list[int] = field(default_factory=lambda: [256, 256, 256, 256])  # reference code: 4 x 256
-    w0: float = 30.0
-
-
-def coordinate_loss(pred: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Squared error summed over coordinates (the integral over the image), averaged over batch and channels."""
-    return ((pred - x) ** 2).sum(1).mean()
+    nz: PositiveInt = 32
+    hidden: list[PositiveInt] = field(default_factory=lambda: [256, 256, 256, 256])  # reference code: 4 x 256
+    w0: PositiveFloat = 30.0
 
 
 @register_method

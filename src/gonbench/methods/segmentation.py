@@ -24,29 +24,30 @@ from .. import metrics as M
 from ..layers import Backward, ConnectedComponentMean
 from ..nets import MaskNet
 from ..noise import gaussian_noise
+from ..typecheck import NonNegativeFloat, NonNegativeInt, PositiveInt, Probability
 from .base import Batch, DataInfo, Method, MethodConfig, register_method
 
 
 @dataclass
 class SegmentationConfig(MethodConfig):
-    width: int = 32  # channels of the hidden convolutions (not stated in the paper)
-    dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 1])  # one 3x3 conv each: receptive field 17
-    noise_std: float = 0.5  # Gaussian noise on images in [0, 1]
-    mask_threshold: float = 0.5  # clean intensity above which a pixel is foreground (the target)
-    threshold: float = 0.5  # predicted probability above which a pixel is foreground (and components are cut)
-    boundary_tolerance: int = 0  # pixels of slack of the boundary F-score (digit strokes are 2-3 pixels wide)
+    width: PositiveInt = 32  # channels of the hidden convolutions (not stated in the paper)
+    dilations: list[PositiveInt] = field(default_factory=lambda: [1, 2, 4, 1])  # one 3x3 conv each: receptive field 17
+    noise_std: NonNegativeFloat = 0.5  # Gaussian noise on images in [0, 1]
+    mask_threshold: Probability = 0.5  # clean intensity above which a pixel is foreground (the target)
+    threshold: Probability = 0.5  # predicted probability above which a pixel is foreground (and components are cut)
+    boundary_tolerance: NonNegativeInt = 0  # pixels of slack of the boundary F-score (digit strokes are 2-3 pixels wide)
 
 
 @dataclass
 class ComponentConfig(SegmentationConfig):
     backward: Backward = "weak"
-    pixel_weight: float = 1.0  # Mconn: weight of the pixel cross-entropy of p beside that of c(p) (see above)
+    pixel_weight: NonNegativeFloat = 1.0  # Mconn: weight of the pixel cross-entropy of p beside that of c(p) (see above)
 
 
 @dataclass
 class ComponentRegConfig(SegmentationConfig):
     backward: Backward = "weak"
-    reg_weight: float = 1.0  # not stated in the paper
+    reg_weight: NonNegativeFloat = 1.0  # not stated in the paper
 
 
 @register_method
@@ -80,7 +81,7 @@ class SegBaseline(Method):
         out = self.output(noisy)
         pred, target = out > self.cfg.threshold, mask > 0.5
         return {"iou": M.iou(pred, target), "boundary_f": M.boundary_f(pred, target, self.cfg.boundary_tolerance),
-                "pixel_error": (pred != target).flatten(1).float().mean(1)}
+                "pixel_error": M.pixel_error(pred, target)}
 
 
 @register_method

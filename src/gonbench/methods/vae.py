@@ -15,19 +15,19 @@ import torch
 import torch.nn as nn
 
 from .. import likelihoods as L
-from ..nets import ConvDecoder, ConvEncoder
-from .base import Batch, DataInfo, Method, MethodConfig, check_geometry, register_method
+from .. import metrics as M
+from ..typecheck import NonNegativeFloat, PositiveInt
+from .base import Batch, DataInfo, Method, register_method
+from .decoder import DecoderConfig, make_decoder, make_encoder
 
 
 @dataclass
-class VAEConfig(MethodConfig):
-    nz: int = 48  # GON paper, Table 2
-    ngf: int = 32
-    depth: int = 3
-    activation: str = "elu"
+class VAEConfig(DecoderConfig):
+    nz: PositiveInt = 48  # GON paper, Table 2
+    ngf: PositiveInt = 32
     likelihood: L.Likelihood = "discretized_logistic"  # see gonbench.likelihoods for why
-    kl_weight: float = 1.0  # the reference code's weight (no annealing)
-    eval_samples: int = 1  # Monte Carlo samples of z per image for the validation ELBO
+    kl_weight: NonNegativeFloat = 1.0  # the reference code's weight (no annealing)
+    eval_samples: PositiveInt = 1  # Monte Carlo samples of z per image for the validation ELBO
 
 
 class VariationalBase(Method):
@@ -37,10 +37,10 @@ class VariationalBase(Method):
 
     def __init__(self, cfg: VAEConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.decoder = check_geometry(ConvDecoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth,
-                                                  activation=cfg.activation), data)
-        self.fc_mu = nn.Linear(cfg.nz, cfg.nz)
-        self.fc_logvar = nn.Linear(cfg.nz, cfg.nz)
+        self.decoder = make_decoder(cfg, data)
+        latent = self.decoder.latent_dim
+        self.fc_mu = nn.Linear(latent, latent)
+        self.fc_logvar = nn.Linear(latent, latent)
         # one log-scale per channel for the discretised logistic (unused by the Bernoulli likelihood)
         self.log_scale = nn.Parameter(torch.full((1, data.channels, 1, 1), math.log(0.1)))
 
@@ -65,9 +65,8 @@ class VariationalBase(Method):
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
         terms = self.neg_elbo(self.head_input(x), x)
-        dims = x[0].numel()
         return {"loss": terms["neg_elbo"].mean(), "nll": terms["nll"].mean(), "kl": terms["kl"].mean(),
-                "bpd": terms["neg_elbo"].mean() / (dims * math.log(2))}
+                "bpd": M.bits_per_dim(terms["neg_elbo"].mean(), x[0].numel())}
 
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
@@ -76,8 +75,7 @@ class VariationalBase(Method):
             runs = [self.neg_elbo(h, x) for _ in range(self.cfg.eval_samples)]
             neg_elbo = torch.stack([r["neg_elbo"] for r in runs]).mean(0)
             recon = self.decoder(self.fc_mu(h))
-        dims = x[0].numel()
-        return {"elbo_bpd": neg_elbo / (dims * math.log(2)), "recon_sse": ((recon - x) ** 2).flatten(1).sum(1),
+        return {"elbo_bpd": M.bits_per_dim(neg_elbo, x[0].numel()), "recon_sse": M.recon_sse(recon, x),
                 "kl": torch.stack([r["kl"] for r in runs]).mean(0), "_recon": recon}
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
@@ -85,7 +83,7 @@ class VariationalBase(Method):
 
     def sample(self, n: int) -> torch.Tensor:
         device = self.fc_mu.weight.device
-        return self.decoder(torch.randn(n, self.cfg.nz, device=device))
+        return self.decoder(torch.randn(n, self.decoder.latent_dim, device=device))
 
 
 @register_method
@@ -97,7 +95,7 @@ class VAE(VariationalBase):
 
     def __init__(self, cfg: VAEConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.encoder = ConvEncoder(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation)
+        self.encoder = make_encoder(cfg, data)
 
     def head_input(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -112,7 +110,7 @@ class VGON(VariationalBase):
 
     def head_input(self, x: torch.Tensor) -> torch.Tensor:
         with torch.enable_grad():
-            z0 = torch.zeros(x.shape[0], self.cfg.nz, device=x.device, dtype=x.dtype, requires_grad=True)
+            z0 = torch.zeros(x.shape[0], self.decoder.latent_dim, device=x.device, dtype=x.dtype, requires_grad=True)
             inner = self.neg_elbo(z0, x)["neg_elbo"].mean()
             (grad,) = torch.autograd.grad(inner, [z0], create_graph=self.training)
         return -grad

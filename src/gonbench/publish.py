@@ -1,0 +1,62 @@
+"""Publishing a profile's reports: the DAG writes reports/<profile>/ (never tracked, so a fresh clone always
+regenerates them); ``gonbench publish`` copies the tables and figures into the tracked published/<profile>/
+and rewrites the README's block of current tables from them, saying which profile they came from."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from . import paths
+from .errors import RunStateError
+from .io import write_text
+from .outputs import TABLES, output_kind
+from .paths import Layout
+
+BEGIN, END = "<!-- tables:begin -->", "<!-- tables:end -->"
+
+
+def publish(cfg: dict, readme: Path = Path(paths.README)) -> list[Path]:
+    """Copy every table (md, tex, csv, caption) and figure (png, csv, caption) the profile lists; returns
+    the copies. The README's table block is replaced when the README has the markers."""
+    layout = Layout.of(cfg)
+    names = list(dict.fromkeys(n for exp in cfg["experiments"].values() for n in exp.get("outputs", [])))
+    sources: list[Path] = []
+    for name in names:
+        if output_kind(name) == "table":
+            sources += [*layout.table_files(name), layout.table_caption(name)]
+        else:
+            png, _, csv = layout.figure_files(name)
+            sources += [png, csv, layout.caption(name)]
+    missing = [s for s in sources if not s.is_file()]
+    if missing:
+        raise RunStateError(f"{len(missing)} report files are missing (first: {missing[0]}); build them first: "
+                            f"snakemake --cores all --configfile <profile>")
+    copies = []
+    for src in sources:
+        dst = layout.published() / src.relative_to(layout.reports)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        copies.append(dst)
+    tables = [n for n in names if output_kind(n) == "table"]
+    if readme.is_file() and BEGIN in readme.read_text():
+        write_text(readme, replace_block(readme.read_text(), readme_tables(layout, tables)))
+        copies.append(readme)
+    return copies
+
+
+def readme_tables(layout: Layout, tables: list[str]) -> str:
+    """Each table's Markdown (its title as a heading) as the README shows it."""
+    parts = [f"Published from `reports/{layout.profile}/` by `snakemake publish --configfile config/"
+             f"{layout.profile}.yaml` (copies in `published/{layout.profile}/`); each caption names the "
+             f"profile, epochs, seeds and subsets of its runs."]
+    for name in tables:
+        text = (layout.published() / f"{name}.md").read_text().strip()
+        parts.append(re.sub(r"^# ", "### ", text, count=1) if text.startswith("# ") else
+                     f"### {TABLES.get(name).title}\n\n{text}")
+    return "\n\n".join(parts)
+
+
+def replace_block(text: str, block: str) -> str:
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return f"{text[:start]}\n{block}\n{text[end:]}"
