@@ -23,6 +23,7 @@ from .evaluate import HEADLINE, evaluate_run
 from .golden import write_golden
 from .methods import METHODS, DataInfo, build_method, count_parameters
 from .paths import Layout, RunKey
+from .plan import plan
 from .pretrain import pretrain, pretrain_config, pretrained_path
 from .publish import publish
 from .reports import build_outputs
@@ -46,6 +47,10 @@ def _profile_cfg(args) -> dict:
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     return cfg
+
+
+def _source(args) -> str:
+    return args.config or str(paths.profile_file(args.profile))
 
 
 def cmd_prepare(args) -> None:
@@ -76,6 +81,14 @@ def cmd_train(args) -> None:
     cfg = _profile_cfg(args)
     layout = Layout.of(cfg)
     device = select_device(args.device)
+    try:
+        _train(args, cfg, layout, device)
+    except ConfigError as exc:  # name the profile, as the DAG does
+        source = _source(args)
+        raise ConfigError(str(exc) if str(exc).startswith(source) else f"{source}: {exc}") from None
+
+
+def _train(args, cfg: dict, layout: Layout, device: torch.device) -> None:
     if args.seed is None:
         if args.out:
             raise ConfigError("--out names one run directory: give --seed too (without --seed every seed of the "
@@ -127,6 +140,10 @@ def cmd_figures(args) -> None:
         print(path)
 
 
+def cmd_plan(args) -> None:
+    print(plan(_profile_cfg(args), select_device(args.device), args.devices, refresh=args.refresh))
+
+
 def cmd_publish(args) -> None:
     for path in publish(_profile_cfg(args)):
         print(path)
@@ -164,7 +181,7 @@ def cmd_list(args) -> None:
 def cmd_check(args) -> None:
     """Validate a profile and resolve every run's spec, without training anything."""
     cfg = _profile_cfg(args)
-    specs = check_grid(cfg, args.config or str(paths.profile_file(args.profile)))
+    specs = check_grid(cfg, _source(args))
     print(f"{cfg['profile']}: {len(specs)} runs in {len(cfg['experiments'])} experiments resolve cleanly")
 
 
@@ -226,6 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     profile_args(sp)
     sp.add_argument("--figure", action="append", default=None)
     sp.set_defaults(func=cmd_figures)
+
+    sp = sub.add_parser("plan", help="estimate a profile's device-hours, disk and wall time from a short "
+                                     "calibration on this device (cached in the results folder)")
+    profile_args(sp)
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--devices", type=int, nargs="+", default=[1, 4, 8], help="device or slot counts for wall times")
+    sp.add_argument("--refresh", action="store_true", help="recalibrate instead of reading the cache")
+    sp.add_argument("--threads", type=int, default=None, help="CPU threads of the calibration")
+    sp.set_defaults(func=cmd_plan)
 
     sp = sub.add_parser("publish", help="copy the profile's reports to published/<profile>/ and refresh README's tables")
     profile_args(sp)

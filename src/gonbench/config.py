@@ -185,7 +185,7 @@ def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed:
         for key, value in layer.items():
             if key not in hints:
                 if where in shared_layers and key in known_keys():
-                    continue  # a shared layer may set a key of another method (e.g. glo's fit_steps)
+                    continue  # a shared layer may set a key of another method (e.g. glo's fit_max_steps)
                 raise ConfigError(f"unknown key {key!r} in {where} for method {base_method}; "
                                   f"valid keys: {', '.join(sorted(hints))}")
             try:

@@ -21,7 +21,7 @@ from .pretrain import pretrained_summary
 from .runs import Run, load_networks, load_run
 from .runtime import environment, peak_memory_mb
 from .seeding import seed_everything
-from .validation import PROTOCOLS, validation_pass
+from .validation import ALL_PROTOCOLS, PROTOCOLS, batchnorm_layers, record_pass_statistics, validation_pass
 
 HEADLINE = ("recon_sse", "elbo_bpd", "psnr", "ssim")  # what the CLI prints and cell.json keeps per seed
 
@@ -38,11 +38,16 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
     model, spec = run.model, run.spec
     x, y = (t.to(run.device) for t in run.val_data())
     result: dict = {"protocol": {"bn_headline": spec["bn_protocol"], "eval_batch_size": spec["batch_size"],
-                                 "val_images": len(x), "last_batch": "padded by wrap-around, padding ignored"}}
+                                 "val_images": len(x), "last_batch": "padded by wrap-around, padding ignored",
+                                 "bn_recal": "BatchNorm statistics per pass, averaged over the training set"}}
     outputs = {}
-    for protocol in PROTOCOLS:
+    statistics = None
+    if batchnorm_layers(model):  # per-pass statistics recomputed on the training set (validation.py)
+        seed_everything(spec["seed"])
+        statistics = record_pass_statistics(model, run.train_data()[0].to(run.device), spec["batch_size"])
+    for protocol in ALL_PROTOCOLS if statistics is not None else PROTOCOLS:
         seed_everything(spec["seed"])  # stochastic metrics (a VAE's ELBO samples z) repeat in every process
-        per_image = validation_pass(model, x, y, spec["batch_size"], protocol)
+        per_image = validation_pass(model, x, y, spec["batch_size"], protocol, statistics)
         for key, values in per_image.items():
             if key.startswith("_"):
                 outputs[(protocol, key)] = values
@@ -60,7 +65,7 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
         seed_everything(spec["seed"])
         with torch.no_grad():
             save_grid(run.path / paths.SAMPLES, model.sample(64), nrow=8)
-    result.update(method_extras(run, x, y))
+    result.update(method_extras(run, x, y, outputs))
     result.update({
         "epochs": ckpt["epoch"], "train_seconds": ckpt["train_seconds"], "eval_seconds": time.perf_counter() - t0,
         "train_memory": ckpt.get("memory", {}), "eval_memory": peak_memory_mb(run.device),
@@ -70,12 +75,13 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
     return result
 
 
-def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor) -> dict:
+def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor,
+                  outputs: dict[tuple[str, str], torch.Tensor] | None = None) -> dict:
     """The method's own evaluation (its files written here) and the test accuracy of each pretrained
     network the run used."""
     networks = load_networks(run.spec, run.device)
     ctx = EvaluationContext(val_x=x, val_y=y, seed=run.spec["seed"], steps=read_jsonl(run.path / paths.STEPS),
-                            networks=networks)
+                            networks=networks, outputs=outputs or {})
     extras = run.model.evaluation_extras(ctx)
     for name, (images, nrow) in extras.grids.items():
         save_grid(run.path / name, images, nrow=nrow)

@@ -25,13 +25,23 @@ def _log1mexp(d: torch.Tensor) -> torch.Tensor:
     return torch.where(d < math.log(2), torch.log(-torch.expm1(-d)), torch.log1p(-torch.exp(-d)))
 
 
+def bernoulli_log_probs(mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-pixel log-likelihood: minus the binary cross-entropy (nats), the shape of x."""
+    return -F.binary_cross_entropy(mean.clamp(1e-7, 1 - 1e-7), x, reduction="none")
+
+
 def bernoulli_nll(mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Summed binary cross-entropy per image [B] (nats)."""
-    return F.binary_cross_entropy(mean.clamp(1e-7, 1 - 1e-7), x, reduction="none").flatten(1).sum(1)
+    return -bernoulli_log_probs(mean, x).flatten(1).sum(1)
 
 
 def discretized_logistic_nll(mean: torch.Tensor, log_scale: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Summed -log P(x) per image [B] (nats) for 8-bit images in [0, 1]; ``log_scale`` broadcasts to x.
+    """Summed -log P(x) per image [B] (nats) for 8-bit images in [0, 1]; ``log_scale`` broadcasts to x."""
+    return -discretized_logistic_log_probs(mean, log_scale, x).flatten(1).sum(1)
+
+
+def discretized_logistic_log_probs(mean: torch.Tensor, log_scale: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-pixel log P(x) (nats), the shape of x, for 8-bit images in [0, 1]; ``log_scale`` broadcasts to x.
 
     With a = (x + 1/510 - mean) / s and b = (x - 1/510 - mean) / s the bin mass is sigmoid(a) - sigmoid(b), and
     for a > b it factorises as sigmoid(a) * sigmoid(-b) * (1 - exp(-(a - b))), where a - b = d = 1 / (255 s).
@@ -55,10 +65,19 @@ def discretized_logistic_nll(mean: torch.Tensor, log_scale: torch.Tensor, x: tor
     mid = inv_s * centered
     midpoint = mid - 2 * F.softplus(mid) - log_scale - math.log(255)
     interior = torch.where(d < MIDPOINT_BELOW, midpoint, interior)
-    log_p = torch.where(x < HALF_BIN, log_upper, torch.where(x > 1 - HALF_BIN, log_lower, interior))
-    return -log_p.flatten(1).sum(1)
+    return torch.where(x < HALF_BIN, log_upper, torch.where(x > 1 - HALF_BIN, log_lower, interior))
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, diag exp(logvar)) || N(0, I)) per row [B], in closed form."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+    return gaussian_kl_terms(mu, logvar).sum(1)
+
+
+def gaussian_kl_terms(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The KL per latent coordinate (sum them for a row's KL)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def seed_sums(terms: torch.Tensor, seeds: int) -> torch.Tensor:
+    """Per-example sums of elementwise terms [B, S*k, ...] for each of ``seeds`` stacked networks -> [B, S]."""
+    return terms.reshape(terms.shape[0], seeds, -1).sum(2)

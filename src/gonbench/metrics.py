@@ -6,13 +6,14 @@ elbo_bpd: negative ELBO in nats per image divided by (D ln 2), D = C x H x W (GO
 psnr / ssim: data_range = 1, the definitions of torchmetrics (tests compare against it); computed here
 because importing torchmetrics costs seconds in every evaluation job.
 kid: KID on features of a network trained here (the PPGN sample judge), never downloaded Inception weights.
-total_variation, relative_residual, iou, boundary_f, pixel_error: per-example numbers of the piecewise
-experiments (1-D signals, 2-D masks).
+total_variation, relative_residual, pieces_used, iou, boundary_f, pixel_error: per-example numbers of the
+piecewise experiments (1-D signals, 2-D masks).
 Functions returning a tensor give one value per example; the tables average them over the validation split.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -142,3 +143,14 @@ def boundary_f(pred: torch.Tensor, target: torch.Tensor, tolerance: int = 1) -> 
 def pixel_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Share of pixels where boolean masks [B, ...] disagree, per mask."""
     return (pred != target).flatten(1).float().mean(1)
+
+
+def pieces_used(signals: torch.Tensor, fit: Callable[[torch.Tensor, int], torch.Tensor], k: int,
+                tolerance: float) -> torch.Tensor:
+    """Pieces of k that signals [B, n] really use [B]: the fewest j <= k whose best j-piece fit ``fit(signals,
+    j)`` leaves a relative residual at most ``tolerance`` (a share of the signal's variance) above that of the
+    k-piece fit. Scale-free and the same for constant and affine pieces: segments that only trim noise or split
+    one straight stretch do not count, so a constant (or a line, for affine pieces) uses 1 piece."""
+    levels = torch.stack([relative_residual(signals, fit(signals, j)) for j in range(1, k + 1)], 1)
+    enough = levels <= levels[:, -1:] + tolerance
+    return (enough.float().argmax(1) + 1).to(signals.dtype)  # argmax: the first j that is enough

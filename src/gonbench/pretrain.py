@@ -139,7 +139,9 @@ def load_pretrained(path: str | Path, name: str, device: torch.device | str = "c
                                                                            f"`gonbench pretrain --network {name}`")
     if blob.get("network") != name:
         raise ConfigError(f"{path} holds network {blob.get('network')!r}, expected {name!r}")
-    net = PRETRAINED.get(name).build().to(device)
+    with torch.random.fork_rng(devices=[]):  # its random initialisation is overwritten: leave the run's RNG be
+        net = PRETRAINED.get(name).build()
+    net = net.to(device)
     net.load_state_dict(blob["state_dict"])
     return net.eval().requires_grad_(False)
 

@@ -1,10 +1,14 @@
 """The machine a run uses and what it records about it: device choice, versions, commit, memory."""
 from __future__ import annotations
 
+import fcntl
+import os
 import platform
 import resource
 import subprocess
 import sys
+import tempfile
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -16,10 +20,19 @@ from .errors import ConfigError
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout gonbench runs from (git metadata)
 
 
-def select_device(name: str = "auto") -> torch.device:
-    """``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:<index>``; anything else is refused."""
+GPU_LOCKS_ENV = "GONBENCH_GPU_LOCKS"  # folder of the per-GPU lock files (default: the temp folder)
+_claims: list[int] = []  # file descriptors of the GPU locks this process holds (released when it exits)
+
+
+def select_device(name: str = "auto", *, wait_seconds: float = 600.0) -> torch.device:
+    """``auto`` (a free GPU when CUDA is available, else the CPU), ``cpu``, ``cuda`` or ``cuda:<index>``;
+    anything else is refused. With several GPUs, ``auto`` claims one that no other gonbench process holds,
+    so the jobs Snakemake runs side by side (``--resources gpu=N``) land on different devices."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        count = torch.cuda.device_count()
+        return torch.device(f"cuda:{claim_gpu(count, wait_seconds)}" if count > 1 else "cuda")
     if name == "cpu":
         return torch.device("cpu")
     if name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit()):
@@ -30,6 +43,40 @@ def select_device(name: str = "auto") -> torch.device:
             raise ConfigError(f"device {name!r} does not exist; valid: cuda:0 to cuda:{torch.cuda.device_count() - 1}")
         return torch.device(name)
     raise ConfigError(f"unknown device {name!r}; valid choices: auto, cpu, cuda, cuda:<index>")
+
+
+def gpu_lock_dir() -> Path:
+    folder = Path(os.environ.get(GPU_LOCKS_ENV) or Path(tempfile.gettempdir()) / f"gonbench-gpu-locks-{os.getuid()}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def claim_gpu(count: int, wait_seconds: float = 600.0) -> int:
+    """Index of a GPU whose lock file this process now holds (an ``fcntl`` lock: released when the process
+    exits, however it exits). Waits for one to free up, up to ``wait_seconds``."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for index in range(count):
+            fd = os.open(gpu_lock_dir() / f"cuda{index}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            _claims.append(fd)
+            return index
+        if time.monotonic() >= deadline:
+            raise ConfigError(f"all {count} GPUs are held by other gonbench processes (locks in {gpu_lock_dir()}); "
+                              f"run fewer jobs at once (--resources gpu={count}) or name a device with --device")
+        time.sleep(1.0)
+
+
+def release_gpus() -> None:
+    """Give back every GPU this process claimed (a finished job's process exits, which does the same)."""
+    while _claims:
+        os.close(_claims.pop())
 
 
 def peak_memory_mb(device: torch.device) -> dict[str, float]:

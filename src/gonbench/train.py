@@ -8,21 +8,26 @@ nothing; rerunning an interrupted one resumes from its last completed epoch and 
 uninterrupted run (same machine, same thread count, which the spec records). The step itself is
 ``method.train_step``: the loop knows nothing of losses.
 
+The loop trains S runs at once: the seeds of one cell stacked into one model (gonbench.seedstack), S = 1
+being a run on its own. Each seed keeps its own run directory, data order, noise stream, log and checkpoint.
 Inside an epoch the loop never waits for the device: step losses stay device tensors, summed on the device;
 once per epoch they are read back, and a non-finite loss is reported with the first step it appeared at.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from . import paths
+from . import seedstack as stacking
 from .batches import epoch_batches, steps_per_epoch, to_unit
-from .config import train_config
+from .config import spec_differences, train_config
 from .data import ImageSplits
 from .errors import ConfigError, TrainingDiverged
 from .io import write_json, write_text
@@ -43,115 +48,203 @@ def check_trainable(spec: dict, splits: ImageSplits) -> None:
                           f"no optimiser step; valid: batch_size <= {n}")
 
 
+@dataclass
+class Seed:
+    """One run's own state inside the loop."""
+
+    spec: dict
+    out: Path
+    model: Method  # its single-seed model (the trained model itself when it trains alone)
+    optimizers: dict
+    rng: dict  # its RNG states (global ones when alone; its noise stream's when stacked)
+    log: list[dict] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+    snapshots: list[dict] = field(default_factory=list)
+    epoch: int = 0
+    train_seconds: float = 0.0
+
+
 def train_run(spec: dict, out: Path, splits: ImageSplits, *, device: torch.device, progress: bool = True,
               superseded: Path | None = None, stop_after_steps: int | None = None) -> Method:
-    """Train (or resume, or skip) the run ``spec`` in ``out``. Everything that can be checked is checked
-    before the directory is touched. ``superseded``: where a different run found in ``out`` is moved
-    (else it is refused). ``stop_after_steps`` simulates a kill."""
-    out = Path(out)
-    tc = train_config(spec)
-    splits = select_subsets(splits, spec)
-    check_trainable(spec, splits)
-    networks = load_networks(spec, device)
-    seed_everything(spec["seed"])
-    model = build_model(spec, data_info(splits, spec["dataset"]), device, networks)  # config errors raise here
-    optimizers = model.configure_optimizers()
+    """Train (or resume, or skip) the run ``spec`` in ``out`` alone. See ``train_runs``."""
+    return train_runs([spec], [out], splits, device=device, progress=progress, superseded=superseded,
+                      stop_after_steps=stop_after_steps)[0]
+
+
+def train_runs(specs: list[dict], outs: list[Path], splits: ImageSplits, *, device: torch.device,
+               progress: bool = True, superseded: Path | None = None,
+               stop_after_steps: int | None = None) -> list[Method]:
+    """Train the runs ``specs`` (seeds of one cell; more than one only for a seed-stackable method) into
+    ``outs``, as one stacked model. Everything that can be checked is checked before a directory is touched.
+    ``superseded``: where a different run found in an out directory is moved (else it is refused).
+    ``stop_after_steps`` simulates a kill. Returns each run's trained single-seed model."""
+    outs = [Path(o) for o in outs]
+    tc = train_config(specs[0])
+    splits = select_subsets(splits, specs[0])
+    _check_stackable(specs)
+    for spec in specs:
+        check_trainable(spec, splits)
+    info = data_info(splits, specs[0]["dataset"])
+    seeds = []
+    for spec, out in zip(specs, outs):
+        networks = load_networks(spec, device)
+        seed_everything(spec["seed"])
+        model = build_model(spec, info, device, networks)  # config errors raise here, before any file exists
+        seeds.append(Seed(spec, out, model, model.configure_optimizers(), rng_state()))
     torch.set_num_threads(tc.threads)
-    make_dir(out)
-    with locked(out):
-        claim(out, spec, superseded)
-        return _train(model, optimizers, spec, out, splits, device, progress, stop_after_steps)
+    for out in outs:
+        make_dir(out)
+    with contextlib.ExitStack() as held:
+        for seed in seeds:
+            held.enter_context(locked(seed.out))
+            claim(seed.out, seed.spec, superseded)
+        _resume(seeds, device)
+        if any(s.epoch != seeds[0].epoch for s in seeds):
+            raise ConfigError("stacked seeds must resume from the same epoch; train them one at a time")
+        return _train(seeds, splits, info, device, progress, stop_after_steps)
 
 
-def _train(model: Method, optimizers: dict, spec: dict, out: Path, splits: ImageSplits, device: torch.device,
-           progress: bool, stop_after_steps: int | None) -> Method:
-    tc = train_config(spec)
+def _check_stackable(specs: list[dict]) -> None:
+    if len(specs) == 1:
+        return
+    differ = {k for s in specs[1:] for k in spec_differences(specs[0], s)} - {"seed"}
+    if differ:
+        raise ConfigError(f"stacked seeds must share every setting but the seed; they differ in {', '.join(sorted(differ))}")
+    if train_config(specs[0]).snapshot_seconds:
+        raise ConfigError("wall-clock snapshots (snapshot_seconds) time one run: train its seeds one at a time")
+
+
+def _resume(seeds: list[Seed], device: torch.device) -> None:
+    for seed in seeds:
+        ckpt = load_latest_checkpoint(seed.out, device)
+        if ckpt is None:
+            continue
+        seed.model.load_state_dict(ckpt["model"])
+        for name, opt in seed.optimizers.items():
+            opt.load_state_dict(ckpt["optimizers"][name])
+        seed.rng = ckpt["rng"]
+        seed.epoch, seed.log, seed.train_seconds = ckpt["epoch"], ckpt["log"], ckpt["train_seconds"]
+        seed.snapshots, seed.steps = ckpt.get("snapshots", []), ckpt.get("steps", [])
+        _write_logs(seed)
+
+
+def _stacked(seeds: list[Seed], info, device: torch.device) -> tuple[Method, dict]:
+    """The model and optimisers that train: the single model itself, or the seeds stacked into one."""
+    if len(seeds) == 1:
+        set_rng_state(seeds[0].rng)
+        return seeds[0].model, seeds[0].optimizers
+    model = build_model(seeds[0].spec, stacking.stacked_info(info, len(seeds)), device)
+    model.load_state_dict(stacking.stack([s.model.state_dict() for s in seeds]))
+    optimizers = model.configure_optimizers()
+    for name, opt in optimizers.items():
+        opt.load_state_dict(stacking.stack_optimizer([s.optimizers[name].state_dict() for s in seeds]))
+    model.noise.generators = stacking.noise_generators([s.rng["torch"] for s in seeds], device)
+    return model, optimizers
+
+
+def _train(seeds: list[Seed], splits: ImageSplits, info, device: torch.device, progress: bool,
+           stop_after_steps: int | None) -> list[Method]:
+    tc = train_config(seeds[0].spec)
     train_x, train_y = splits.train.to(device), splits.train_labels.to(device)
     val_x, val_y = splits.val.to(device), splits.val_labels.to(device)
-    log: list[dict] = []
-    steps: list[dict] = []  # per-step records of methods that make them (pop_step_records) -> steps.jsonl
-    start_epoch, train_seconds, snapshots = 0, 0.0, []
-    ckpt = load_latest_checkpoint(out, device)
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        for name, opt in optimizers.items():
-            opt.load_state_dict(ckpt["optimizers"][name])
-        set_rng_state(ckpt["rng"])
-        start_epoch, log, train_seconds = ckpt["epoch"], ckpt["log"], ckpt["train_seconds"]
-        snapshots, steps = ckpt.get("snapshots", []), ckpt.get("steps", [])
-        _write_logs(out, log, steps)
-    if start_epoch >= tc.epochs:
-        _write_summary(out, spec, log, train_seconds)
-        return model
-
-    pending_snapshots = sorted(t for t in tc.snapshot_seconds if t > train_seconds)
+    if seeds[0].epoch >= tc.epochs:
+        for seed in seeds:
+            _write_summary(seed, len(seeds))
+        return [s.model for s in seeds]
+    model, optimizers = _stacked(seeds, info, device)
+    pending_snapshots = sorted(t for t in tc.snapshot_seconds if t > seeds[0].train_seconds)
     steps_done = 0
-    bar = tqdm(range(start_epoch, tc.epochs), initial=start_epoch, total=tc.epochs, disable=not progress,
-               desc=f"{spec['method_label']}/{spec['dataset']}/seed{spec['seed']}", unit="epoch", mininterval=2)
+    first = seeds[0]
+    bar = tqdm(range(first.epoch, tc.epochs), initial=first.epoch, total=tc.epochs, disable=not progress,
+               desc=f"{first.spec['method_label']}/{first.spec['dataset']}/seed{'+'.join(str(s.spec['seed']) for s in seeds)}",
+               unit="epoch", mininterval=2)
     for epoch in bar:
         model.train()
         t0 = time.perf_counter()
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}  # a key may be logged on some steps only (PPGN: generator terms)
         losses: list[torch.Tensor] = []
-        for batch in epoch_batches(train_x, train_y, tc.batch_size, seed=spec["seed"], epoch=epoch):
+        per_seed = [epoch_batches(train_x, train_y, tc.batch_size, seed=s.spec["seed"], epoch=epoch) for s in seeds]
+        for batches in zip(*per_seed):
+            batch = batches[0] if len(seeds) == 1 else stacking.stack_batches(list(batches))
             logs = model.train_step(batch, optimizers)
             for k, v in logs.items():
-                v = torch.as_tensor(v, dtype=torch.float64, device=device)
+                v = torch.as_tensor(v, dtype=torch.float64, device=device).reshape(-1)  # [S]
                 sums[k] = sums[k] + v if k in sums else v
                 counts[k] = counts.get(k, 0) + 1
-            losses.append(torch.as_tensor(logs["loss"], device=device))
+            losses.append(torch.as_tensor(logs["loss"], device=device).reshape(-1))
             steps_done += 1
-            if pending_snapshots and train_seconds + time.perf_counter() - t0 >= pending_snapshots[0]:
-                snapshots.append(_snapshot(model, val_x, tc, train_seconds + time.perf_counter() - t0))
+            elapsed = first.train_seconds + time.perf_counter() - t0
+            if pending_snapshots and elapsed >= pending_snapshots[0]:
+                first.snapshots.append(_snapshot(model, val_x, tc, elapsed))
                 pending_snapshots.pop(0)
             if stop_after_steps is not None and steps_done >= stop_after_steps:
                 raise KeyboardInterrupt(f"stopped after {steps_done} steps (simulated kill)")
-        _check_finite(torch.stack(losses), spec, epoch, out)
-        epoch_seconds = time.perf_counter() - t0
-        train_seconds += epoch_seconds
-        record = {"epoch": epoch + 1, "seconds": round(epoch_seconds, 4), "train_seconds": round(train_seconds, 4),
-                  "steps": len(losses), **{f"train_{k}": float(v) / counts[k] for k, v in sums.items()}}
-        steps += [dict(r, epoch=epoch + 1) for r in model.pop_step_records()]
-        if (epoch + 1) % tc.val_every == 0 or epoch + 1 == tc.epochs:
-            record.update({f"val_{k}": v for k, v in _val_means(model, val_x, val_y, tc).items()})
-        log.append(record)
-        bar.set_postfix(loss=f"{record.get('train_loss', float('nan')):.4f}")
-        save_checkpoint(out, {"spec": spec, "epoch": epoch + 1, "model": model.state_dict(),
-                              "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
-                              "rng": rng_state(), "log": log, "train_seconds": train_seconds,
-                              "snapshots": snapshots, "steps": steps, "memory": peak_memory_mb(device)})
-        _write_logs(out, log, steps)
-    _write_summary(out, spec, log, train_seconds)
-    return model
+        step_losses = torch.stack(losses)  # [steps, S]
+        for i, seed in enumerate(seeds):
+            _check_finite(step_losses[:, i], seed, epoch)
+        epoch_seconds = (time.perf_counter() - t0) / len(seeds)  # each seed's share of the shared steps
+        singles = [s.model for s in seeds] if len(seeds) == 1 else stacking.split_model(model, [s.model for s in seeds])
+        per_seed_optimizers = _per_seed_optimizers(seeds, optimizers)
+        records = model.pop_step_records()
+        means = {k: (v / counts[k]).tolist() for k, v in sums.items()}  # one read-back per epoch
+        for i, seed in enumerate(seeds):
+            seed.train_seconds += epoch_seconds
+            record = {"epoch": epoch + 1, "seconds": round(epoch_seconds, 4),
+                      "train_seconds": round(seed.train_seconds, 4), "steps": len(losses),
+                      **{f"train_{k}": v[i] for k, v in means.items()}}
+            seed.steps += [dict(r, epoch=epoch + 1) for r in records]
+            if (epoch + 1) % tc.val_every == 0 or epoch + 1 == tc.epochs:
+                record.update({f"val_{k}": v for k, v in _val_means(singles[i], val_x, val_y, tc).items()})
+            seed.log.append(record)
+            seed.epoch = epoch + 1
+            rng = rng_state() if len(seeds) == 1 else dict(seed.rng, torch=model.noise.generators[i].get_state())
+            save_checkpoint(seed.out, {"spec": seed.spec, "epoch": epoch + 1, "model": singles[i].state_dict(),
+                                       "optimizers": per_seed_optimizers[i], "rng": rng, "log": seed.log,
+                                       "train_seconds": seed.train_seconds, "snapshots": seed.snapshots,
+                                       "steps": seed.steps, "memory": peak_memory_mb(device)})
+            _write_logs(seed)
+        bar.set_postfix(loss=f"{seeds[0].log[-1].get('train_loss', float('nan')):.4f}")
+    for seed in seeds:
+        _write_summary(seed, len(seeds))
+    return [s.model for s in seeds]
 
 
-def _check_finite(losses: torch.Tensor, spec: dict, epoch: int, out: Path) -> None:
-    """One read-back per epoch: name the first step whose loss was not finite (nothing of the epoch is kept)."""
+def _per_seed_optimizers(seeds: list[Seed], optimizers: dict) -> list[dict]:
+    if len(seeds) == 1:
+        return [{k: o.state_dict() for k, o in optimizers.items()}]
+    split = {k: stacking.unstack_optimizer(o.state_dict(), len(seeds)) for k, o in optimizers.items()}
+    return [{k: split[k][i] for k in split} for i in range(len(seeds))]
+
+
+def _check_finite(losses: torch.Tensor, seed: Seed, epoch: int) -> None:
+    """Name the first step whose loss was not finite (nothing of the epoch is kept)."""
     bad = ~torch.isfinite(losses)
     if not bool(bad.any()):
         return
     step = int(bad.nonzero()[0, 0])
+    spec = seed.spec
     kept = (f"the last good checkpoint is epoch {epoch}" if epoch > 0
             else "no checkpoint was written (it diverged in the first epoch)")
     message = (f"{spec['method_label']} on {spec['dataset']} (seed {spec['seed']}): loss became "
                f"{float(losses[step])} at epoch {epoch + 1}, step {step + 1}; {kept}; lower lr or check the data")
-    write_json(out / paths.DIVERGED, {"message": message, "epoch": epoch + 1, "step": step + 1})
+    write_json(seed.out / paths.DIVERGED, {"message": message, "epoch": epoch + 1, "step": step + 1})
     raise TrainingDiverged(message)
 
 
-def _write_logs(out: Path, log: list[dict], steps: list[dict]) -> None:
-    write_text(out / paths.LOG, "".join(_jsonl(r) for r in log))
-    if steps:
-        write_text(out / paths.STEPS, "".join(_jsonl(r) for r in steps))
+def _write_logs(seed: Seed) -> None:
+    write_text(seed.out / paths.LOG, "".join(_jsonl(r) for r in seed.log))
+    if seed.steps:
+        write_text(seed.out / paths.STEPS, "".join(_jsonl(r) for r in seed.steps))
 
 
-def _write_summary(out: Path, spec: dict, log: list[dict], train_seconds: float) -> None:
+def _write_summary(seed: Seed, stacked: int) -> None:
     """train.json marks a finished training (checkpoint.pt is not a DAG output, so a failed or killed job
-    never makes Snakemake delete the checkpoint it would resume from)."""
-    (out / paths.DIVERGED).unlink(missing_ok=True)
-    write_json(out / paths.TRAIN_SUMMARY, {"epochs": len(log), "train_seconds": train_seconds,
-                                           "final": log[-1] if log else {}, "config_hash": spec["config_hash"]})
+    never makes Snakemake delete the checkpoint it would resume from); it records how the run was trained."""
+    (seed.out / paths.DIVERGED).unlink(missing_ok=True)
+    write_json(seed.out / paths.TRAIN_SUMMARY, {"epochs": len(seed.log), "train_seconds": seed.train_seconds,
+                                                "final": seed.log[-1] if seed.log else {},
+                                                "config_hash": seed.spec["config_hash"], "seeds_stacked": stacked})
 
 
 def _val_means(model: Method, val_x: torch.Tensor, val_y: torch.Tensor, tc) -> dict[str, float]:
@@ -170,4 +263,4 @@ def _jsonl(record: dict) -> str:
     return json.dumps(record, sort_keys=True) + "\n"
 
 
-__all__ = ["train_run", "check_trainable", "is_trained"]
+__all__ = ["train_run", "train_runs", "check_trainable", "is_trained"]

@@ -23,7 +23,7 @@ from .coil20 import load_coil20
 from .digits import load_digits
 from .files import file_digest, resolve_data_root
 from .mnist import load_fashion_mnist, load_mnist
-from .signals import load_gaussian_codes, load_piecewise_constant, load_piecewise_linear
+from .signals import TRAIN, VAL, load_gaussian_codes, load_piecewise_constant, load_piecewise_linear
 from .smallnorb import load_smallnorb
 from .splits import ImageSplits, resize_uint8, subset
 
@@ -39,21 +39,23 @@ class DatasetInfo:
     classes: int
     loader: Callable[..., ImageSplits]
     offline: bool  # ships with a Python package (no files needed)
+    sizes: tuple[int, int]  # (training, validation) images: what `gonbench plan` counts steps from
+    signal: bool = False  # generated 1-D data [N, 1, 1, n] rather than square images
 
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
 for info in (
-    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False),
-    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False),
-    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False),
-    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False),
-    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False),
-    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False),
-    DatasetInfo("digits", "digits (sklearn)", 1, 10, load_digits, True),
+    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False, (60000, 10000)),
+    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False, (60000, 10000)),
+    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False, (50000, 10000)),
+    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False, (162770, 19867)),
+    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False, (24300, 24300)),
+    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False, (1152, 288)),
+    DatasetInfo("digits", "digits (sklearn)", 1, 10, load_digits, True, (1438, 359)),
     # generated: float signals [N, 1, 1, n]
-    DatasetInfo("piecewise_constant", "piecewise constant", 1, 1, load_piecewise_constant, True),
-    DatasetInfo("piecewise_linear", "piecewise linear", 1, 1, load_piecewise_linear, True),
-    DatasetInfo("gaussian_codes", "codes N(0, I)", 1, 1, load_gaussian_codes, True),  # data-free generators' inputs
+    DatasetInfo("piecewise_constant", "piecewise constant", 1, 1, load_piecewise_constant, True, (TRAIN, VAL), True),
+    DatasetInfo("piecewise_linear", "piecewise linear", 1, 1, load_piecewise_linear, True, (TRAIN, VAL), True),
+    DatasetInfo("gaussian_codes", "codes N(0, I)", 1, 1, load_gaussian_codes, True, (TRAIN, VAL), True),  # data-free generators' inputs
 ):
     DATASETS.register(info.name)(info)
 

@@ -12,6 +12,7 @@ import torch
 
 from ..data import dataset_title
 from ..data.signals import PIECES
+from ..methods.datafree import standardise
 from ..outputs import OutputContext, register_figure
 from .base import FigureResult, band, concat, describe_runs, show_grid
 
@@ -24,12 +25,27 @@ def _settings(ctx: OutputContext, keys: tuple[str, ...]) -> str:
     return ", ".join(f"{k} {'/'.join(sorted({str(s[k]) for s in specs if k in s}))}" for k in keys)
 
 
+DATAFREE_QUANTITIES = (("val_relative_residual", "relative residual", "log"),  # (log key, axis title, y scale)
+                       ("val_pieces_used", "pieces used", "linear"), ("val_tv", "total variation of s", "linear"),
+                       ("val_signal_std", "std of raw G(z)", "log"))
+
+
+def _datafree_setup(ctx: OutputContext) -> str:
+    """The caption sentence on the normalisation and the STE, the two facts the data-free numbers rest on."""
+    return (f"s is G(z) standardised per signal (zero mean, unit variance); training minimises ||s - h(s)||² "
+            f"with normalise=standardise (our choice: the paper's loss ||G(z) - h(G(z))||², normalise=none, has "
+            f"the constant signal as a global optimum) - these runs: {_settings(ctx, ('normalise',))}. The STE "
+            f"gradient of the loss is 2(s - h(s)) - 2(s - h(s)) = 0 by construction, so its generator stays at "
+            f"its initialisation.")
+
+
 @register_figure("piecewise_datafree_curves")
 def datafree_curves(ctx: OutputContext) -> FigureResult:
     logs = ctx.logs()
     labels = {label: ctx.spec(label) for label in ctx.variants()}
     pieces = list(dict.fromkeys(s["piece"] for s in labels.values()))
-    fig, axes = plt.subplots(2, len(pieces), figsize=(4.4 * len(pieces), 6.4), squeeze=False)
+    rows = len(DATAFREE_QUANTITIES)
+    fig, axes = plt.subplots(rows, len(pieces), figsize=(4.4 * len(pieces), 2.6 * rows), squeeze=False)
     data = []
     for col, piece in enumerate(pieces):
         for label, spec in labels.items():
@@ -37,20 +53,19 @@ def datafree_curves(ctx: OutputContext) -> FigureResult:
             if spec["piece"] != piece or not len(sub):
                 continue
             style = {"linestyle": "-" if spec["backward"] == "weak" else "--"}
-            data.append(band(axes[0][col], sub, "epoch", "train_loss", spec["backward"], **style).assign(
-                method_label=label, quantity="train_loss"))
-            data.append(band(axes[1][col], sub, "epoch", "val_relative_residual", spec["backward"], **style).assign(
-                method_label=label, quantity="val_relative_residual"))
-        axes[0][col].set(title=f"piecewise {piece}", yscale="log")
-        axes[1][col].set(xlabel="epoch", yscale="log")
-        for ax in axes[:, col]:
-            ax.legend(fontsize=8, title="backward")
-    axes[0][0].set_ylabel("||G(z) - h(G(z))||² (training)")
-    axes[1][0].set_ylabel("relative residual (validation codes)")
-    caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): training loss ||G(z) - h(G(z))||² per epoch and, on "
-               f"fixed validation codes, the residual relative to each signal's variance (scale-free), with the weak "
-               f"Jacobian (solid) or the straight-through estimator (dashed). The STE gradient of this loss is "
-               f"(I - I)ᵀ(G - h(G)) = 0, so its generator never moves: its curves are flat by construction. Profile "
+            for row, (key, _, _) in enumerate(DATAFREE_QUANTITIES):
+                data.append(band(axes[row][col], sub, "epoch", key, spec["backward"], **style).assign(
+                    method_label=label, quantity=key))
+        for row, (_, title, scale) in enumerate(DATAFREE_QUANTITIES):
+            axes[row][col].set(yscale=scale, ylabel=title if col == 0 else None)
+            axes[row][col].legend(fontsize=8, title="backward")
+        axes[0][col].set_title(f"piecewise {piece}")
+        axes[-1][col].set_xlabel("epoch")
+    caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8), per epoch on fixed validation codes, with the "
+               f"weak Jacobian (solid) or the straight-through estimator (dashed): relative residual "
+               f"||s - h(s)||² / ||s - mean(s)||² (scale-free), pieces used (the fewest j <= k whose best j-piece "
+               f"fit is within 1% of the variance of the k-piece fit's residual), total variation of s and the std "
+               f"of the raw G(z) (a collapse towards a constant shows there). {_datafree_setup(ctx)} Profile "
                f"`{ctx.profile}`; {describe_runs(logs)}. Our choices (not stated in the paper): "
                f"{_settings(ctx, ('length', 'pieces', 'hidden', 'image_size', 'lr', 'batch_size'))} "
                f"(image_size = latent size, codes z ~ N(0, I)).")
@@ -60,26 +75,32 @@ def datafree_curves(ctx: OutputContext) -> FigureResult:
 @register_figure("piecewise_datafree_samples")
 def datafree_samples(ctx: OutputContext) -> FigureResult:
     labels = list(ctx.variants())
-    fig, axes = plt.subplots(len(labels), SAMPLES, figsize=(2.0 * SAMPLES, 1.5 * len(labels)), squeeze=False)
+    fig, axes = plt.subplots(len(labels), SAMPLES, figsize=(2.0 * SAMPLES, 1.6 * len(labels)), squeeze=False)
     rows = []
     for i, label in enumerate(labels):
         run = ctx.first_seed_run(label, ctx.datasets[0])
         if run is None:
             continue
+        codes = run.val_data()[0][:SAMPLES]
         with torch.no_grad():
-            signals = run.model.generate(run.val_data()[0][:SAMPLES])
+            signals = standardise(run.model.generate(codes))
             fits = run.model.h(signals)
+            scores = run.model.validation_losses({"x": codes})
         for j, (s, f) in enumerate(zip(signals, fits)):
             ax = axes[i][j]
             ax.plot(s.numpy(), color="tab:blue", linewidth=1.0)
             ax.plot(f.numpy(), color="tab:red", linewidth=0.8, linestyle="--")
+            row = {"method_label": label, "sample": j,
+                   **{k: float(scores[k][j]) for k in ("relative_residual", "pieces_used", "tv", "signal_std")}}
+            ax.set_title(f"rel {row['relative_residual']:.2g}, {row['pieces_used']:.0f} pc, "
+                         f"std {row['signal_std']:.2g}", fontsize=6)
             ax.set_xticks([])
             ax.tick_params(labelsize=6)
-            rows.append({"method_label": label, "sample": j, "residual": float(((s - f) ** 2).sum()),
-                         "std": float(s.std())})
+            rows.append(row)
         axes[i][0].set_ylabel(label, fontsize=7)
-    caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): G(z) for the first {SAMPLES} validation codes "
-               f"(blue) and their best k-piece fits h(G(z)) (red, dashed), one variant per row, seed 0. Profile "
+    caption = (f"Data-free generators (cf. paper Figures 1-3, 7, 8): the standardised signal s (blue) for the first "
+               f"{SAMPLES} validation codes and its best k-piece fit h(s) (red, dashed), one variant per row, seed 0; "
+               f"panel titles: relative residual, pieces used, std of the raw G(z). {_datafree_setup(ctx)} Profile "
                f"`{ctx.profile}`; {_settings(ctx, ('epochs', 'length', 'pieces'))}.")
     return FigureResult(fig, pd.DataFrame(rows), caption)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..losses import squared_error
+from ..losses import seed_squared_error
 from ..nets import TiedConvEncoder
 from .base import Batch, DataInfo, Method, register_method
 from .decoder import DecoderConfig, make_decoder, make_encoder
@@ -16,6 +16,7 @@ class AE(Method):
     name = "ae"
     Config = DecoderConfig
     paper = "Bond-Taylor & Willcocks 2021, Table 1 baseline"
+    seed_stackable = True
 
     def __init__(self, cfg: DecoderConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
@@ -30,7 +31,7 @@ class AE(Method):
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
-        return {"loss": squared_error(self.decoder(self.encode(x)), x)}
+        return {"loss": seed_squared_error(self.decoder(self.encode(x)), x, self.data.seeds)}
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encode(x))

@@ -33,12 +33,14 @@ class MethodConfig:
 
 @dataclass(frozen=True)
 class DataInfo:
-    """What a method needs to know about its data before seeing it."""
+    """What a method needs to know about its data before seeing it. ``seeds`` > 1: build that many
+    independent copies as one grouped model, inputs stacked on the channel axis (gonbench.seedstack)."""
 
     channels: int
     image_size: int
     classes: int
     train_size: int
+    seeds: int = 1
 
 
 Batch = dict[str, torch.Tensor]  # "x": [B, C, H, W] in [0, 1], "y": [B] labels, "index": [B] positions
@@ -54,6 +56,8 @@ class EvaluationContext:
     seed: int
     steps: list[dict] = field(default_factory=list)
     networks: Mapping[str, nn.Module] = field(default_factory=dict)
+    # per-image outputs of validation_losses whose keys start with "_", by (BatchNorm protocol, key)
+    outputs: Mapping[tuple[str, str], torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,14 +75,23 @@ class Method(nn.Module, abc.ABC):
     Config: ClassVar[type[MethodConfig]] = MethodConfig
     paper: ClassVar[str] = ""
     image_size: ClassVar[int | None] = None  # set when the method's networks fix the resolution (PPGN: 28)
+    seed_stackable: ClassVar[bool] = False  # can train several seeds as one grouped model (DataInfo.seeds)
     # config fields naming a pretrained network (gonbench.pretrain); the run layer loads each one and passes
     # them as a third constructor argument ``networks`` keyed by field, so a method never reads files itself
     network_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: MethodConfig, data: DataInfo) -> None:
         super().__init__()
+        if data.seeds > 1 and not self.seed_stackable:
+            raise ConfigError(f"{self.name} trains one seed at a time; stacking seeds covers: "
+                              f"{', '.join(n for n in METHODS.names() if METHODS.get(n).seed_stackable)}")
         self.cfg = cfg
         self.data = data
+        self.noise = Noise()
+
+    def randn_like(self, t: torch.Tensor) -> torch.Tensor:
+        """Standard normal noise for training: each stacked seed draws from its own stream."""
+        return self.noise.randn_like(t, self.data.seeds)
 
     # -- training -----------------------------------------------------------------------------------
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
@@ -91,11 +104,12 @@ class Method(nn.Module, abc.ABC):
 
     def train_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor | float]:
         """One optimiser step; returns the logged values, left on the device (the loop reads them back once
-        per epoch, so a step never waits for the device)."""
+        per epoch, so a step never waits for the device). With stacked seeds every value is per seed [S]
+        and the seeds' losses are summed: their parameters are disjoint, so each gets its own gradient."""
         out = self.training_loss(batch)
         opt = optimizers["main"]
         opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
+        out["loss"].sum().backward()
         opt.step()
         return {k: v.detach() for k, v in out.items()}
 
@@ -129,6 +143,23 @@ class Method(nn.Module, abc.ABC):
     @property
     def can_sample(self) -> bool:
         return type(self).sample is not Method.sample
+
+
+class Noise:
+    """Where training noise comes from: the global RNG (one seed per process, as every run trains alone),
+    or, with stacked seeds, one generator per seed holding that seed's own stream, so each stacked seed
+    draws exactly the numbers it would draw alone."""
+
+    def __init__(self) -> None:
+        self.generators: list[torch.Generator] | None = None
+
+    def randn_like(self, t: torch.Tensor, seeds: int) -> torch.Tensor:
+        if self.generators is None:
+            return torch.randn_like(t)
+        blocks = t.reshape(t.shape[0], seeds, -1)
+        draws = [torch.randn(blocks[:, s].shape, generator=g, dtype=t.dtype, device=g.device)
+                 for s, g in enumerate(self.generators)]
+        return torch.stack(draws, 1).to(t.device).reshape(t.shape)
 
 
 METHODS: Registry[type[Method]] = Registry("method")

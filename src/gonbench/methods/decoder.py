@@ -24,7 +24,7 @@ class DecoderConfig(MethodConfig):
 
 def _geometry(cfg: DecoderConfig, data: DataInfo) -> dict:
     return dict(nz=cfg.nz, ngf=cfg.ngf, nc=data.channels, depth=cfg.depth, activation=cfg.activation,
-                latent_hw=cfg.latent_hw)
+                latent_hw=cfg.latent_hw, seeds=data.seeds)
 
 
 def make_decoder(cfg: DecoderConfig, data: DataInfo) -> ConvDecoder:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import metrics as M
-from ..losses import squared_error
+from ..losses import seed_squared_error, seed_sum, squared_error
 from ..typecheck import NonNegativeFloat, PositiveFloat, PositiveInt
 from .base import Batch, DataInfo, Method, register_method
 from .decoder import DecoderConfig, make_decoder
@@ -51,30 +51,41 @@ class GON(Method):
     name = "gon"
     Config = GONConfig
     paper = "Bond-Taylor & Willcocks, Gradient Origin Networks, ICLR 2021"
+    seed_stackable = True
 
     def __init__(self, cfg: GONConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
         self.decoder = make_decoder(cfg, data)
 
     def origin(self, x: torch.Tensor) -> torch.Tensor:
-        z0 = torch.zeros(x.shape[0], self.decoder.latent_dim, device=x.device, dtype=x.dtype)
+        z0 = torch.zeros(x.shape[0], self.data.seeds * self.decoder.latent_dim, device=x.device, dtype=x.dtype)
         if self.cfg.z0_std > 0:
-            z0 = z0 + self.cfg.z0_std * torch.randn_like(z0)
+            z0 = z0 + self.cfg.z0_std * self.randn_like(z0)
         return z0
 
     def encode(self, x: torch.Tensor, *, detach: bool | None = None) -> torch.Tensor:
+        """The latent of every image (and stacked seed): the inner loss is the sum of the seeds' own losses,
+        so each seed's block of z is the gradient of its own loss."""
         cfg = self.cfg
         with torch.enable_grad():
             return gradient_origin_latent(self.decoder, x, self.origin(x), steps=cfg.steps, step_size=cfg.step_size,
-                                          detach=cfg.detach if detach is None else detach, mode=cfg.z0_mode)
+                                          detach=cfg.detach if detach is None else detach, mode=cfg.z0_mode,
+                                          loss_fn=seed_sum(seed_squared_error, self.data.seeds))
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
         z = self.encode(x)
-        return {"loss": squared_error(self.decoder(z), x)}
+        return {"loss": seed_squared_error(self.decoder(z), x, self.data.seeds)}
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encode(x, detach=True))
+
+    def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Reconstruction error and the latent's norm (the scale BatchNorm's protocol gives the latent)."""
+        x = batch["x"]
+        z = self.encode(x, detach=True)
+        x_hat = self.decoder(z)
+        return {"recon_sse": M.recon_sse(x_hat, x), "latent_norm": z.flatten(1).norm(dim=1), "_recon": x_hat}
 
 
 @dataclass
@@ -130,6 +141,7 @@ class GONClassifier(GON):
 
     name = "gon_classifier"
     Config = GONClassifierConfig
+    seed_stackable = False
 
     def __init__(self, cfg: GONClassifierConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
@@ -148,5 +160,5 @@ class GONClassifier(GON):
         x, y = batch["x"], batch["y"]
         z = self.encode(x, detach=True)
         x_hat = self.decoder(z)
-        return {"recon_sse": M.recon_sse(x_hat, x), "accuracy": (self.classifier(z).argmax(1) == y).float(),
-                "_recon": x_hat, "_latent": z}
+        return {"recon_sse": M.recon_sse(x_hat, x), "latent_norm": z.flatten(1).norm(dim=1),
+                "accuracy": (self.classifier(z).argmax(1) == y).float(), "_recon": x_hat, "_latent": z}

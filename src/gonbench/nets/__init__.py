@@ -1,7 +1,7 @@
 """Plain nn.Modules; methods in gonbench.methods decide how they are trained."""
-from .conv import ACTIVATIONS, ConvDecoder, ConvEncoder, TiedConvEncoder, make_activation
+from .conv import ACTIVATIONS, ConvDecoder, ConvEncoder, SeedLinear, TiedConvEncoder, make_activation
 
-__all__ = ["ACTIVATIONS", "ConvDecoder", "ConvEncoder", "TiedConvEncoder", "make_activation"]
+__all__ = ["ACTIVATIONS", "ConvDecoder", "ConvEncoder", "SeedLinear", "TiedConvEncoder", "make_activation"]
 from .siren import Siren, SineLayer, coordinate_grid  # noqa: E402
 
 __all__ += ["Siren", "SineLayer", "coordinate_grid"]
