@@ -42,3 +42,14 @@ def test_psnr_and_ssim_match_torchmetrics():
     x_hat = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
     assert abs(M.psnr(x_hat, x) - float(peak_signal_noise_ratio(x_hat, x, data_range=1.0))) < 1e-4
     assert abs(M.ssim(x_hat, x) - float(structural_similarity_index_measure(x_hat, x, data_range=1.0))) < 1e-4
+
+
+def test_similarity_to_others_is_one_for_copies_and_minus_one_for_opposites():
+    import torch
+
+    from gonbench import metrics as M
+
+    base = torch.tensor([[0.0, 1.0, 0.0, 1.0]])
+    assert torch.allclose(M.similarity_to_others(base.repeat(3, 1) * torch.tensor([[1.0], [2.0], [5.0]])),
+                          torch.ones(3))
+    assert torch.allclose(M.similarity_to_others(torch.cat([base, 1 - base])), -torch.ones(2))

@@ -130,11 +130,13 @@ register_table(TableSpec(
     (("Piecewise constant", (("datafree_constant_weak", "weak Jacobian"), ("datafree_constant_ste", "STE"))),
      ("Piecewise linear", (("datafree_linear_weak", "weak Jacobian"), ("datafree_linear_ste", "STE")))),
     columns=(("relative_residual", "relative residual", 4), ("pieces_used", "pieces used", 2),
-             ("tv", "TV", 1), ("signal_std", "raw std", 3)),
+             ("tv", "TV", 1), ("similarity", "similarity across codes", 3), ("signal_std", "raw std", 3)),
     note=("On fixed validation codes, s = G(z) standardised per signal (zero mean, unit variance). Relative "
           "residual: ||s - h(s)||² / ||s - mean(s)||² (scale-free); pieces used: the fewest j <= k whose best "
           "j-piece fit is within 1% of the signal's variance of the k-piece fit's residual; TV: total variation "
-          "of s; raw std: spread of the raw G(z) (a collapse towards a constant shows here). Training loss: "
+          "of s; similarity across codes: mean correlation of a signal with the other codes' signals in its "
+          "validation batch (1 = the same signal for every code: neither loss rewards variety across codes); "
+          "raw std: spread of the raw G(z) (a collapse towards a constant shows here). Training loss: "
           "||s - h(s)||² on the standardised s by default (normalise=standardise, our choice: the paper's loss on "
           "the raw G(z), normalise=none, has the constant signal as a global optimum); the value is in each "
           "run's config.json. With the STE the gradient of the loss is 2(s - h(s)) - 2(s - h(s)) = 0 by "

@@ -154,3 +154,13 @@ def pieces_used(signals: torch.Tensor, fit: Callable[[torch.Tensor, int], torch.
     levels = torch.stack([relative_residual(signals, fit(signals, j)) for j in range(1, k + 1)], 1)
     enough = levels <= levels[:, -1:] + tolerance
     return (enough.float().argmax(1) + 1).to(signals.dtype)  # argmax: the first j that is enough
+
+
+def similarity_to_others(signals: torch.Tensor) -> torch.Tensor:
+    """Per signal [B, n], its mean Pearson correlation with the other signals of the batch [B]: near 1 when a
+    generator makes the same signal for every code (a collapse its per-signal loss does not see)."""
+    z = signals - signals.mean(1, keepdim=True)
+    z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    corr = z @ z.T
+    b = len(signals)
+    return (corr.sum(1) - corr.diagonal()) / max(b - 1, 1)

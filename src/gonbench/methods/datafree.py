@@ -96,4 +96,5 @@ class DataFreeGenerator(Method):
                 "pieces_used": M.pieces_used(s, lambda x, j: piecewise_fit(x, j, degree), self.cfg.pieces,
                                              PIECE_TOLERANCE),
                 "tv": M.total_variation(s),
+                "similarity": M.similarity_to_others(s),
                 "signal_std": raw.std(1)}
