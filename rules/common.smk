@@ -19,6 +19,7 @@ try:
     PLAN = Plan(config, CONFIG_FILE)
 except GonbenchError as exc:
     sys.exit(f"gonbench: error: {exc}")
+print(PLAN.dataset_note(), file=sys.stderr)
 LAYOUT = PLAN.layout
 PROFILE = config["profile"]
 DEVICE = config.get("device", "auto")

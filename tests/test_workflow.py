@@ -134,7 +134,8 @@ def test_folders_set_with_snakemake_config_reach_every_rule(tmp_path):
     folders on, so data, runs and tables all land where the DAG expects them (and nowhere else)."""
     profile = {"profile": "foldercheck", "seeds": [0], "threads": 1,
                "defaults": {"epochs": 1, "train_size": 64, "val_size": 64},
-               "experiments": {"table1": {"methods": ["gon"], "datasets": ["digits"], "outputs": ["table1"]}}}
+               "experiments": {"table1": {"methods": ["gon"], "datasets": ["digits"],
+                                          "outputs": ["table1", "table1_curves"]}}}
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
     results, reports = tmp_path / "R", tmp_path / "P"
     out = snakemake("table1", "--cores", "2", "--configfile", str(tmp_path / "profile.yaml"),
@@ -144,6 +145,25 @@ def test_folders_set_with_snakemake_config_reach_every_rule(tmp_path):
     assert (run / "metrics.json").exists() and (reports / "foldercheck" / "table1.md").exists()
     assert json.loads((run / "config.json").read_text())["data_cache"] == str(results / "foldercheck" / "data" / "digits-32px.pt")
     assert not (REPO / "results" / "foldercheck").exists() and not (REPO / "reports" / "foldercheck").exists()
+
+    # the README's single-run command reproduces the DAG's run exactly (the thread count is in the spec)
+    single = tmp_path / "single"
+    cli = [sys.executable, "-m", "gonbench"]
+    subprocess.run(cli + ["train", "--config", str(tmp_path / "profile.yaml"), "--method", "gon", "--dataset",
+                          "digits", "--seed", "0", "--out", str(single), "--no-progress"], check=True, capture_output=True)
+    subprocess.run(cli + ["evaluate", str(single)], check=True, capture_output=True)
+    dag, alone = (json.loads((d / "metrics.json").read_text()) for d in (run, single))
+    assert {k: dag[k] for k in ("recon_sse", "recon_sse_bn_eval", "psnr")} == \
+        {k: alone[k] for k in ("recon_sse", "recon_sse_bn_eval", "psnr")}
+
+    # the Snakemake report of the same build shows the table and the figure with their captions
+    report = snakemake("table1", "--configfile", str(tmp_path / "profile.yaml"), "--config", f"results={results}",
+                       f"reports={reports}", "--report", str(tmp_path / "report.html"))
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert "Adding table1.md" in report.stderr and "Adding table1_curves.png" in report.stderr
+    html = (tmp_path / "report.html").read_text()
+    caption = (reports / "foldercheck" / "table1.caption.md").read_text().split(".")[0]
+    assert caption in html
 
 
 def test_each_experiment_is_a_target(tmp_path):

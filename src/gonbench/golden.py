@@ -1,10 +1,10 @@
 """Golden metrics: the quick profile's per-run results, committed under tests/regression/ as a regression check.
 
-Regenerate on purpose (after a change that is meant to move the numbers) with::
+Regenerate on purpose (after a change that is meant to move the numbers) with, per experiment::
 
     rm -rf results/quick/table1
     uv run snakemake table1 --forceall --cores all --configfile config/quick.yaml
-    uv run gonbench golden --profile quick
+    uv run gonbench golden --profile quick --experiment table1
 
 The old runs go first: a finished run directory is never retrained (and one whose spec changed is refused),
 and ``--forceall`` rebuilds the reports, which Snakemake would otherwise consider up to date.
@@ -24,9 +24,17 @@ from .io import read_json, write_json
 from .paths import Layout
 from .runtime import environment
 
-GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "psnr", "ssim", "elbo_bpd")
-BUILD = "uv run snakemake table1 --forceall --cores all --configfile config/quick.yaml"
-REGENERATE = f"rm -rf results/quick/table1 && {BUILD} && uv run gonbench golden --profile quick"
+GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "recon_sse_bn_recal", "psnr", "ssim",
+                  "elbo_bpd", "elbo_bpd_bn_train", "elbo_bpd_bn_eval", "elbo_bpd_bn_recal")
+
+
+def build_command(experiment: str) -> str:
+    return f"uv run snakemake {experiment} --forceall --cores all --configfile config/quick.yaml"
+
+
+def regenerate_command(experiment: str) -> str:
+    return (f"rm -rf results/quick/{experiment} && {build_command(experiment)} && "
+            f"uv run gonbench golden --profile quick --experiment {experiment}")
 
 
 def golden_path(profile: str, experiment: str) -> Path:
@@ -46,8 +54,8 @@ def collect_golden(cfg: dict, experiment: str) -> dict:
             k: metrics[k] for k in GOLDEN_METRICS if k in metrics}
     if missing:
         raise RunStateError(f"{len(missing)} runs of {experiment} have no metrics.json (first: {missing[0]}); "
-                            f"run the profile first: {BUILD}")
-    return {"profile": cfg["profile"], "experiment": experiment, "regenerate": REGENERATE,
+                            f"run the profile first: {build_command(experiment)}")
+    return {"profile": cfg["profile"], "experiment": experiment, "regenerate": regenerate_command(experiment),
             "environment": environment(torch.device("cpu")), "runs": runs}
 
 

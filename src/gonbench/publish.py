@@ -17,11 +17,12 @@ BEGIN, END = "<!-- tables:begin -->", "<!-- tables:end -->"
 
 
 def publish(cfg: dict, readme: Path = Path(paths.README)) -> list[Path]:
-    """Copy every table (md, tex, csv, caption) and figure (png, csv, caption) the profile lists; returns
-    the copies. The README's table block is replaced when the README has the markers."""
+    """Copy every table (md, tex, csv, caption) and figure (png, csv, caption) the profile lists, and the
+    catalogue of runs (runs.csv), replacing what was published before; returns the copies. The README's
+    table block is replaced when the README has the markers."""
     layout = Layout.of(cfg)
     names = list(dict.fromkeys(n for exp in cfg["experiments"].values() for n in exp.get("outputs", [])))
-    sources: list[Path] = []
+    sources: list[Path] = [layout.catalogue()]
     for name in names:
         if output_kind(name) == "table":
             sources += [*layout.table_files(name), layout.table_caption(name)]
@@ -33,6 +34,11 @@ def publish(cfg: dict, readme: Path = Path(paths.README)) -> list[Path]:
         raise RunStateError(f"{len(missing)} report files are missing (first: {missing[0]}); build them first: "
                             f"snakemake --cores all --configfile <profile>")
     copies = []
+    if layout.published().is_dir():  # what the profile no longer produces must not linger as if current
+        wanted = {layout.published() / src.relative_to(layout.reports) for src in sources}
+        for old in layout.published().rglob("*"):
+            if old.is_file() and old not in wanted and old.name != ".published":
+                old.unlink()
     for src in sources:
         dst = layout.published() / src.relative_to(layout.reports)
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from .config import check_grid, expand_runs, experiment_variants, hash_of, validate_profile
-from .data import list_datasets
+from .data import availability, dataset_title, list_datasets, resolve_data_root
 from .errors import ConfigError
 from .outputs import experiment_of_output
 from .paths import Layout
@@ -108,6 +108,13 @@ class Plan:
 
     def experiment_of(self, name: str) -> str:
         return experiment_of_output(self.cfg, name)
+
+    def dataset_note(self) -> str:
+        """One line on where the profile's datasets come from on this machine (said before any job runs)."""
+        root = resolve_data_root(self.cfg.get("data_root"))
+        used = dict.fromkeys(d for exp in self.cfg["experiments"].values() for d in exp["datasets"])
+        return "gonbench: datasets of profile {}: {}".format(
+            self.cfg["profile"], "; ".join(f"{dataset_title(d)} {availability(d, root)}" for d in used))
 
     # -- wildcard constraints -----------------------------------------------------------------------
     def labels(self) -> list[str]:

@@ -28,7 +28,7 @@ from .smallnorb import load_smallnorb
 from .splits import ImageSplits, resize_uint8, subset
 
 __all__ = ["DATASETS", "DataError", "DatasetInfo", "ImageSplits", "prepare", "load_prepared",
-           "resolve_data_root", "subset", "list_datasets", "dataset_title"]
+           "resolve_data_root", "subset", "list_datasets", "dataset_title", "availability"]
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,17 @@ class DatasetInfo:
     offline: bool  # ships with a Python package (no files needed)
     sizes: tuple[int, int]  # (training, validation) images: what `gonbench plan` counts steps from
     signal: bool = False  # generated 1-D data [N, 1, 1, n] rather than square images
+    folder: str | None = None  # where its files go under the data root (None: bundled or generated)
 
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
 for info in (
-    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False, (60000, 10000)),
-    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False, (60000, 10000)),
-    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False, (50000, 10000)),
-    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False, (162770, 19867)),
-    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False, (24300, 24300)),
-    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False, (1152, 288)),
+    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False, (60000, 10000), folder="mnist"),
+    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False, (60000, 10000), folder="fashion-mnist"),
+    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False, (50000, 10000), folder="cifar10"),
+    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False, (162770, 19867), folder="celeba"),
+    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False, (24300, 24300), folder="smallnorb"),
+    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False, (1152, 288), folder="coil-20"),
     DatasetInfo("digits", "digits (sklearn)", 1, 10, load_digits, True, (1438, 359)),
     # generated: float signals [N, 1, 1, n]
     DatasetInfo("piecewise_constant", "piecewise constant", 1, 1, load_piecewise_constant, True, (TRAIN, VAL), True),
@@ -58,6 +59,15 @@ for info in (
     DatasetInfo("gaussian_codes", "codes N(0, I)", 1, 1, load_gaussian_codes, True, (TRAIN, VAL), True),  # data-free generators' inputs
 ):
     DATASETS.register(info.name)(info)
+
+
+def availability(name: str, root: Path) -> str:
+    """Where a dataset comes from on this machine: bundled/generated, on disk under ``root``, or a download."""
+    info = DATASETS.get(name)
+    if info.folder is None:
+        return "generated" if info.signal else "bundled"
+    folder = Path(root) / info.folder
+    return f"on disk ({folder})" if folder.is_dir() and any(folder.iterdir()) else "not on disk: downloaded on first use"
 
 
 def dataset_title(name: str) -> str:

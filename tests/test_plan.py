@@ -1,0 +1,45 @@
+"""`gonbench plan`: steps counted from the profile, timings calibrated once per device and cached."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+import yaml
+
+from gonbench import plan as P
+from gonbench.config import load_profile
+
+from .test_workflow import REPO
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    cfg = yaml.safe_load((REPO / "tests" / "profiles" / "two_experiments.yaml").read_text())
+    cfg.update(results=str(tmp_path / "results"), defaults={"epochs": 3, "train_size": 256, "val_size": 64})
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return load_profile(path=path)
+
+
+def test_the_plan_counts_jobs_runs_and_steps_per_experiment(cfg):
+    text = P.plan(cfg, torch.device("cpu"), [1, 2])
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[2:4]}
+    assert rows["first"][1:4] == ["2", "2", "24"]  # 2 cells, 2 runs, 3 epochs x 256 // 64 steps each
+    assert rows["second"][1:4] == ["1", "1", "12"]
+    total = next(line for line in text.splitlines() if line.startswith("total (--resources gpu=1)"))
+    hours = float(total.split()[-2])
+    two = next(line for line in text.splitlines() if "on 2 device(s)" in line)
+    assert float(re.search(r">= ([\d.]+) h", two).group(1)) >= hours / 2 - 0.005
+
+
+def test_calibration_is_cached_per_device(cfg, monkeypatch):
+    P.plan(cfg, torch.device("cpu"), [1])
+
+    def no_calibration(*args):
+        raise AssertionError("calibrated again although the cache holds this device")
+
+    monkeypatch.setattr(P, "calibrate_one", no_calibration)
+    assert "total" in P.plan(cfg, torch.device("cpu"), [1])
+    with pytest.raises(AssertionError, match="calibrated again"):
+        P.plan(cfg, torch.device("cpu"), [1], refresh=True)
