@@ -7,6 +7,7 @@ checkpoint) are repaired and the command succeeds. A checkpoint carrying code is
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -193,6 +194,32 @@ def test_a_truncated_checkpoint_is_moved_aside_and_training_resumes_from_the_one
     rc, lines = run_cli(capsys, ["train", "--config", str(profile), *BASE, "--out", str(trained), "--set", "epochs=2"])
     assert rc == 0 and any("checkpoint.pt.corrupt" in line for line in lines), lines
     assert torch.load(ckpt, weights_only=True)["epoch"] == 2
+
+
+@pytest.mark.parametrize("failure", [
+    OSError(errno.ENOSPC, "No space left on device"),
+    RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file data/3: "
+                 "file write failed; unexpected pos 580416 vs 580308"),  # what torch.save's zip writer raises
+], ids=["ENOSPC", "zip-writer"])
+def test_a_full_disk_is_reported_as_such_and_keeps_the_last_checkpoint(tmp_path, capsys, profile, monkeypatch, failure):
+    """The second epoch's checkpoint write runs out of space half-way: one line says so, the first epoch's
+    checkpoint is intact, and no temporary file is left."""
+    real_save, writes = torch.save, []
+
+    def save(obj, f, *args, **kwargs):
+        if ".checkpoint.pt." in str(f):
+            writes.append(f)
+            if len(writes) == 2:
+                Path(f).write_bytes(b"half a checkpoint")
+                raise failure
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save)
+    out = tmp_path / "run"
+    rc, lines = run_cli(capsys, ["train", "--config", str(profile), *BASE, "--out", str(out), "--set", "epochs=2"])
+    assert_one_line(rc, lines, f"disk full while writing {out / 'checkpoint.pt'}")
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
 
 
 def test_a_corrupt_prepared_cache_is_detected_by_its_checksum_and_rebuilt(tmp_path, capsys, profile):

@@ -150,11 +150,13 @@ def test_folders_set_with_snakemake_config_reach_every_rule(tmp_path):
     single = tmp_path / "single"
     cli = [sys.executable, "-m", "gonbench"]
     subprocess.run(cli + ["train", "--config", str(tmp_path / "profile.yaml"), "--method", "gon", "--dataset",
-                          "digits", "--seed", "0", "--out", str(single), "--no-progress"], check=True, capture_output=True)
+                          "digits", "--seed", "0", "--results", str(results), "--out", str(single), "--no-progress"],
+                   check=True, capture_output=True)
     subprocess.run(cli + ["evaluate", str(single)], check=True, capture_output=True)
     dag, alone = (json.loads((d / "metrics.json").read_text()) for d in (run, single))
     assert {k: dag[k] for k in ("recon_sse", "recon_sse_bn_eval", "psnr")} == \
         {k: alone[k] for k in ("recon_sse", "recon_sse_bn_eval", "psnr")}
+    assert not (REPO / "results" / "foldercheck").exists()
 
     # the Snakemake report of the same build shows the table and the figure with their captions
     report = snakemake("table1", "--configfile", str(tmp_path / "profile.yaml"), "--config", f"results={results}",

@@ -25,7 +25,7 @@ from .errors import ConfigError
 from .methods import METHODS
 from .paths import DEFAULT_PROFILE, Layout, RunKey, profile_file
 from .pretrain import PRETRAINED, pretrain_config
-from .typecheck import NonNegativeInt, PositiveInt, check_type, parse_override, type_hints
+from .typecheck import PositiveInt, check_type, parse_override, type_hints
 
 __all__ = ["TrainConfig", "RunKey", "load_profile", "validate_profile", "expand_runs", "resolve_spec",
            "experiment_variants", "parse_override", "spec_hash", "spec_differences"]

@@ -51,7 +51,8 @@ def _storage_error(path: Path, exc: OSError) -> StorageError:
     return StorageError(f"cannot write {path}: {exc.strerror or exc}")
 
 
-def _atomic(path: Path, write: Callable[[str], None]) -> None:
+def _atomic(path: Path, write: Callable[[str], None], keep_previous: Path | None = None) -> None:
+    """Write through a temporary file; ``keep_previous`` receives the old file only once the new one is on disk."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +65,8 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, FILE_MODE)
+        if keep_previous is not None and path.exists():
+            os.replace(path, keep_previous)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException as exc:
@@ -101,8 +104,8 @@ def write_text(path: Path, text: str) -> None:
     _atomic(path, write)
 
 
-def torch_save(path: Path, obj: Any) -> None:
-    _atomic(path, lambda tmp: torch.save(obj, tmp))
+def torch_save(path: Path, obj: Any, keep_previous: Path | None = None) -> None:
+    _atomic(path, lambda tmp: torch.save(obj, tmp), keep_previous)
 
 
 def save_with(path: Path, saver: Callable[[str], None]) -> None:

@@ -18,7 +18,7 @@ import torch
 from .config import check_grid, method_values, train_config
 from .data import DATASETS
 from .io import read_json, write_json
-from .methods import METHODS, DataInfo, build_method, count_parameters
+from .methods import DataInfo, build_method, count_parameters
 from .paths import Layout
 from .seeding import seed_everything
 from .validation import apply_batched
@@ -101,7 +101,7 @@ def calibrate(cfg: dict, device: torch.device, refresh: bool = False) -> tuple[d
         key = _key(spec)
         if key not in table:
             table[key] = calibrate_one(spec, device)
-    write_json(path, cache)
+            write_json(path, cache)  # after each configuration: an interrupted calibration keeps what it timed
     return table, specs
 
 

@@ -116,11 +116,9 @@ def locked(out: Path) -> Iterator[None]:
 
 
 def save_checkpoint(out: Path, state: dict) -> None:
-    """Keep the previous checkpoint as checkpoint.prev.pt, then write the new one atomically."""
-    current, previous = out / paths.CHECKPOINT, out / paths.PREVIOUS_CHECKPOINT
-    if current.exists():
-        os.replace(current, previous)
-    torch_save(current, state)
+    """Write the new checkpoint atomically; once it is on disk, the one it replaces becomes checkpoint.prev.pt.
+    A failed write (disk full) leaves both as they were."""
+    torch_save(out / paths.CHECKPOINT, state, keep_previous=out / paths.PREVIOUS_CHECKPOINT)
 
 
 def load_latest_checkpoint(out: Path, device: torch.device) -> dict | None:

@@ -73,13 +73,13 @@ class GLO(Method):
         # one table per stacked seed, one after the other: seed s's image i is row s * train_size + i
         self.latents = nn.Embedding(data.seeds * data.train_size, self.decoder.latent_dim, sparse=True)
         nn.init.normal_(self.latents.weight, std=cfg.latent_init_std)
+        self.register_buffer("seed_rows", torch.arange(data.seeds) * data.train_size, persistent=False)
 
     def batch_latents(self, index: torch.Tensor) -> torch.Tensor:
         """The latents of a batch: [B] indices alone, [B, S] (each seed's own images) stacked -> [B, S*nz]."""
         if self.data.seeds == 1:
             return self.latents(index)
-        offsets = torch.arange(self.data.seeds, device=index.device) * self.data.train_size
-        return self.latents(index + offsets).flatten(1)
+        return self.latents(index + self.seed_rows).flatten(1)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"decoder": torch.optim.Adam(self.decoder.parameters(), lr=self.cfg.lr),
