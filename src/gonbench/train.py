@@ -34,7 +34,7 @@ from .io import write_json, write_text
 from .methods import Method
 from .rundir import claim, is_trained, load_latest_checkpoint, locked, make_dir, save_checkpoint
 from .runs import build_model, data_info, load_networks, select_subsets
-from .runtime import peak_memory_mb
+from .runtime import fix_host_allocator, peak_memory_mb
 from .seeding import rng_state, seed_everything, set_rng_state
 from .validation import batchnorm_mode, validation_pass
 
@@ -92,6 +92,7 @@ def train_runs(specs: list[dict], outs: list[Path], splits: ImageSplits, *, devi
         model = build_model(spec, info, device, networks)  # config errors raise here, before any file exists
         seeds.append(Seed(spec, out, model, model.configure_optimizers(), rng_state()))
     torch.set_num_threads(tc.threads)
+    fix_host_allocator()
     for out in outs:
         make_dir(out)
     with contextlib.ExitStack() as held:
