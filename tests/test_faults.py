@@ -87,7 +87,8 @@ def test_a_checkpoint_truncated_after_a_kill_resumes_from_the_one_before(setup, 
     out = tmp_path / "cut"
     deadline = time.time() + 300
     kill_after(command(profile, out), 0.0)
-    while not (out / "checkpoint.prev.pt").exists() and time.time() < deadline:  # two epochs written
+    while not ((out / "checkpoint.prev.pt").exists() and (out / "checkpoint.pt").exists()) \
+            and time.time() < deadline:  # two epochs written
         kill_after(command(profile, out), 6.0)
     ckpt = out / "checkpoint.pt"
     ckpt.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])

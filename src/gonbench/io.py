@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import pickle
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -66,7 +67,7 @@ def _atomic(path: Path, write: Callable[[str], None], keep_previous: Path | None
             os.fsync(f.fileno())
         os.chmod(tmp, FILE_MODE)
         if keep_previous is not None and path.exists():
-            os.replace(path, keep_previous)
+            _link_previous(path, Path(keep_previous))
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException as exc:
@@ -77,6 +78,19 @@ def _atomic(path: Path, write: Callable[[str], None], keep_previous: Path | None
             raise StorageError(f"disk full while writing {path}; free space and rerun (the previous version of "
                                f"the file, if any, is intact)") from None
         raise
+
+
+def _link_previous(path: Path, previous: Path) -> None:
+    """Make ``previous`` a second name of ``path``'s current file (a copy where hard links are not supported),
+    so that ``path`` exists at every moment of a rotation."""
+    fd, staged = tempfile.mkstemp(prefix=f".{previous.name}.", suffix=TMP_SUFFIX, dir=previous.parent)
+    os.close(fd)
+    os.unlink(staged)
+    try:
+        os.link(path, staged)
+    except OSError:
+        shutil.copy2(path, staged)
+    os.replace(staged, previous)
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:
