@@ -116,15 +116,7 @@ def test_ms_per_seed_step(benchmark, method, way):
                                 threads=torch.get_num_threads(), device="cpu")
 
 
-# Stacked decoders run their last layer once per seed (nets/conv.py: a grouped ConvT with one output channel per
-# group computes its weight gradient 3e-6 off the single-seed one, which GON's second-order step amplifies past
-# tests/test_seedstack.py's 1e-4): exact seeds cost these methods a few operators. Measured on the CPU, per
-# seed-step, stacked / alone (with the last layer grouped: gon 0.38, gon_10 0.40, vgon 0.40, gon_detach_1 0.34).
-ABOVE_TARGET = {"gon": 0.47, "gon_detach_1": 0.45, "gon_detach_10": 0.50, "gon_10": 0.49, "glo": 0.40, "vgon": 0.46}
-
-
-@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.xfail(
-    strict=True, reason=f"{ABOVE_TARGET[m]:.2f}x: per-seed last layer")) if m in ABOVE_TARGET else m for m in METHODS])
+@pytest.mark.parametrize("method", METHODS)
 def test_stacking_cuts_the_operators_per_seed_step(method):
     alone = aten_ops(gonbench_step(method, 1))
     stacked = aten_ops(gonbench_step(method, SEEDS)) / SEEDS
