@@ -17,12 +17,13 @@ from ..errors import CorruptFileError, DataError
 from ..io import load_checkpoint, torch_save, write_text
 from ..paths import checksum_path
 from ..registry import Registry
+from . import celeba, cifar, coil20, smallnorb
 from .celeba import load_celeba
 from .cifar import load_cifar10
 from .coil20 import load_coil20
 from .digits import load_digits
 from .files import file_digest, resolve_data_root
-from .mnist import load_fashion_mnist, load_mnist
+from .mnist import FASHION_MNIST_FOLDER, MNIST_FOLDER, load_fashion_mnist, load_mnist
 from .signals import TRAIN, VAL, load_gaussian_codes, load_piecewise_constant, load_piecewise_linear
 from .smallnorb import load_smallnorb
 from .splits import ImageSplits, resize_uint8, subset
@@ -46,12 +47,13 @@ class DatasetInfo:
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
 for info in (
-    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False, (60000, 10000), folder="mnist"),
-    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False, (60000, 10000), folder="fashion-mnist"),
-    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False, (50000, 10000), folder="cifar10"),
-    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False, (162770, 19867), folder="celeba"),
-    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False, (24300, 24300), folder="smallnorb"),
-    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False, (1152, 288), folder="coil-20"),
+    DatasetInfo("mnist", "MNIST", 1, 10, load_mnist, False, (60000, 10000), folder=MNIST_FOLDER),
+    DatasetInfo("fashion_mnist", "Fashion-MNIST", 1, 10, load_fashion_mnist, False, (60000, 10000),
+                folder=FASHION_MNIST_FOLDER),
+    DatasetInfo("cifar10", "CIFAR-10", 3, 10, load_cifar10, False, (50000, 10000), folder=cifar.FOLDER),
+    DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False, (162770, 19867), folder=celeba.FOLDER),
+    DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False, (24300, 24300), folder=smallnorb.FOLDER),
+    DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False, (1152, 288), folder=coil20.FOLDER),
     DatasetInfo("digits", "digits (sklearn)", 1, 10, load_digits, True, (1438, 359)),
     # generated: float signals [N, 1, 1, n]
     DatasetInfo("piecewise_constant", "piecewise constant", 1, 1, load_piecewise_constant, True, (TRAIN, VAL), True),

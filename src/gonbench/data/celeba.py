@@ -36,9 +36,12 @@ def _read_image(path: Path, size: int) -> np.ndarray:
         return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
 
 
+FOLDER = "celeba"  # under the data root
+
+
 def load_celeba(root: Path, *, download: bool = True, checksums: dict[str, str] | None = None,
                 image_size: int = 32) -> ImageSplits:
-    folder = root / "celeba"
+    folder = root / FOLDER
     md5 = _md5s() if checksums is None else checksums
     images_dir = folder / "img_align_celeba"
     if not images_dir.is_dir() and download and not (folder / "img_align_celeba.zip").is_file():

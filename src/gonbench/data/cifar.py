@@ -23,11 +23,14 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data, labels
 
 
+FOLDER = "cifar10"  # under the data root
+
+
 def load_cifar10(root: Path, *, download: bool = True, checksums: dict[str, str] | None = None) -> ImageSplits:
     import torchvision.datasets as tvd  # imported here: torchvision takes seconds to import
 
     cls = tvd.CIFAR10
-    folder = root / "cifar10"
+    folder = root / FOLDER
     batches = folder / cls.base_folder
     md5 = dict(cls.train_list + cls.test_list) if checksums is None else checksums
     if not batches.is_dir() and download:

@@ -23,13 +23,16 @@ def official_sha256() -> dict[str, str]:
     return {name: digest for digest, name in (line.split() for line in text.splitlines() if line.strip())}
 
 
+FOLDER = "coil-20"  # under the data root
+
+
 def load_coil20(root: Path, *, download: bool = True, checksums: dict[str, str] | None = None) -> ImageSplits:
-    folder = root / "coil-20" / "coil-20-proc"
+    folder = root / FOLDER / "coil-20-proc"
     sha = official_sha256() if checksums is None else checksums
     if not folder.is_dir() and download:
-        archive = fetch(root / "coil-20" / "coil-20-proc.zip", None, [URL], download=True)
+        archive = fetch(root / FOLDER / "coil-20-proc.zip", None, [URL], download=True)
         with zipfile.ZipFile(archive) as zf:
-            zf.extractall(root / "coil-20")
+            zf.extractall(root / FOLDER)
     images, labels = [], []
     for name in sorted(sha, key=lambda n: tuple(int(g) for g in _NAME.fullmatch(n).groups())):
         path = folder / name

@@ -45,13 +45,16 @@ def _load_idx_family(folder: Path, cls: type, *, download: bool, checksums: dict
                        images("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz"), meta)
 
 
+MNIST_FOLDER, FASHION_MNIST_FOLDER = "mnist", "fashion-mnist"  # under the data root
+
+
 def load_mnist(root: Path, *, download: bool = True, checksums: dict[str, str] | None = None) -> ImageSplits:
     import torchvision.datasets as tvd  # imported here: torchvision takes seconds to import
 
-    return _load_idx_family(root / "mnist", tvd.MNIST, download=download, checksums=checksums)
+    return _load_idx_family(root / MNIST_FOLDER, tvd.MNIST, download=download, checksums=checksums)
 
 
 def load_fashion_mnist(root: Path, *, download: bool = True, checksums: dict[str, str] | None = None) -> ImageSplits:
     import torchvision.datasets as tvd  # imported here: torchvision takes seconds to import
 
-    return _load_idx_family(root / "fashion-mnist", tvd.FashionMNIST, download=download, checksums=checksums)
+    return _load_idx_family(root / FASHION_MNIST_FOLDER, tvd.FashionMNIST, download=download, checksums=checksums)

@@ -47,8 +47,11 @@ def _locate(folder: Path, stem: str, *, download: bool) -> Path:
     return fetch(folder / f"{stem}.mat.gz", None, [URL + f"{stem}.mat.gz"], download=download)
 
 
+FOLDER = "smallnorb"  # under the data root
+
+
 def load_smallnorb(root: Path, *, download: bool = True) -> ImageSplits:
-    folder = root / "smallnorb"
+    folder = root / FOLDER
     out, sha = {}, {}
     for split, prefix in FILES.items():
         dat_path = _locate(folder, f"{prefix}-dat", download=download)
