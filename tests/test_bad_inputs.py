@@ -97,6 +97,28 @@ def test_a_bad_argument_is_one_line(tmp_path, capsys, profile, extra, names):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("method,names", [
+    ("ae", "ae is in experiments first, second of profile dagtest; give --experiment"),
+    ("vae", "no experiment of profile dagtest lists vae; give --experiment to take the settings of one of: first, "
+            "second")])
+def test_train_without_experiment_needs_one_when_the_method_is_in_several_or_none(tmp_path, capsys, profile, method,
+                                                                                  names):
+    out = tmp_path / "run"
+    rc, lines = run_cli(capsys, ["train", "--config", str(profile), "--method", method, "--dataset", "digits",
+                                 "--seed", "0", "--out", str(out), "--no-progress"])
+    assert_one_line(rc, lines, names)
+    assert not out.exists()
+
+
+def test_train_without_experiment_uses_the_only_one_that_lists_the_method_and_says_so(tmp_path, capsys, profile):
+    out = tmp_path / "run"
+    rc, lines = run_cli(capsys, ["train", "--config", str(profile), "--method", "gon", "--dataset", "digits",
+                                 "--seed", "0", "--out", str(out), "--no-progress"])
+    assert rc == 0 and "--experiment not given: using first, the only experiment of profile dagtest that lists gon" \
+        in "\n".join(lines)
+    assert json.loads((out / "config.json").read_text())["experiment"] == "first"
+
+
 def test_cuda_without_cuda_is_one_line(tmp_path, capsys, profile, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     rc, lines = run_cli(capsys, ["train", "--config", str(profile), *BASE, "--out", str(tmp_path / "r"), "--device", "cuda"])

@@ -105,3 +105,17 @@ def test_stacking_round_trips_states_and_optimizer_moments():
     back = stacking.unstack(stacking.stack([m.state_dict() for m in models]), len(SEEDS))
     for model, state in zip(models, back):
         assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+
+
+def test_every_method_that_promises_stacking_is_checked_here_and_the_others_refuse_it():
+    """``Method.seed_stackable`` is a promise this file checks: a method may set it only if it is in STACKED.
+    Every other method (a loss coupling the batch, such as an MMD, included) refuses stacked seeds in one line."""
+    from gonbench.errors import ConfigError
+    from gonbench.methods import METHODS, list_methods
+
+    assert {m for m in list_methods() if METHODS.get(m).seed_stackable} == set(STACKED)
+    for name in sorted(set(list_methods()) - set(STACKED)):
+        cls = METHODS.get(name)
+        info = DataInfo(1, cls.image_size or 32, 10, 16, seeds=2)
+        with pytest.raises(ConfigError, match=f"{name} trains one seed at a time; stacking seeds covers: "):
+            build_method(name, info)

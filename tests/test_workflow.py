@@ -79,6 +79,8 @@ def test_a_fresh_clone_plans_every_run_of_the_main_command(tmp_path):
     ({"experiments": {"first": {"set": {"epoch": 3}}}}, "experiment first, gon on digits: unknown key 'epoch'"),
     ({"experiments": {"first": {"methods": ["gon", "gone"]}}}, "experiment first names unknown method 'gone'"),
     ({"experiments": {"first": {"datasets": ["digitz"]}}}, "experiment first names unknown dataset 'digitz'"),
+    ({"experiments": {"second": {"outputs": ["table1"]}}},
+     "output table1 is listed by experiments first and second; an output is built from one experiment's runs"),
 ])
 def test_a_bad_value_stops_the_whole_plan_with_one_line(tmp_path, edit, expected):
     cfg = yaml.safe_load((REPO / "tests" / "profiles" / "two_experiments.yaml").read_text())

@@ -16,7 +16,7 @@ import torch
 
 from . import paths
 from .cell import cell_specs, run_cell
-from .config import check_grid, experiment_seeds, load_profile
+from .config import check_grid, experiment_seeds, experiment_variants, load_profile
 from .data import DATASETS, load_prepared, resolve_data_root
 from .errors import ConfigError, GonbenchError, TrainingDiverged
 from .evaluate import HEADLINE, evaluate_run
@@ -26,7 +26,7 @@ from .paths import Layout, RunKey
 from .plan import plan
 from .pretrain import pretrain, pretrain_config, pretrained_path
 from .publish import publish
-from .reports import build_outputs
+from .reports import build_outputs, check_outputs
 from .rundir import is_trained, note, recorded_spec
 from .runtime import select_device
 from .train import train_run
@@ -88,7 +88,25 @@ def cmd_train(args) -> None:
         raise ConfigError(str(exc) if str(exc).startswith(source) else f"{source}: {exc}") from None
 
 
+def experiment_for(cfg: dict, method: str, experiment: str | None) -> str:
+    """The experiment a ``train`` command means: the one given, or else the only one that lists ``method``
+    (a run always records a real experiment, whose settings it took)."""
+    if experiment is not None:
+        return experiment
+    listing = [e for e, exp in cfg["experiments"].items() if method in experiment_variants(exp)]
+    if len(listing) == 1:
+        note(f"--experiment not given: using {listing[0]}, the only experiment of profile {cfg['profile']} "
+             f"that lists {method}")
+        return listing[0]
+    if listing:
+        raise ConfigError(f"{method} is in experiments {', '.join(listing)} of profile {cfg['profile']}; give "
+                          f"--experiment (their settings differ)")
+    raise ConfigError(f"no experiment of profile {cfg['profile']} lists {method}; give --experiment to take the "
+                      f"settings of one of: {', '.join(cfg['experiments'])}")
+
+
 def _train(args, cfg: dict, layout: Layout, device: torch.device) -> None:
+    args.experiment = experiment_for(cfg, args.method, args.experiment)
     if args.seed is None:
         if args.out:
             raise ConfigError("--out names one run directory: give --seed too (without --seed every seed of the "
@@ -179,9 +197,10 @@ def cmd_list(args) -> None:
 
 
 def cmd_check(args) -> None:
-    """Validate a profile and resolve every run's spec, without training anything."""
+    """Validate a profile, resolve every run's spec and check its outputs, without training anything."""
     cfg = _profile_cfg(args)
     specs = check_grid(cfg, _source(args))
+    check_outputs(cfg, _source(args))
     print(f"{cfg['profile']}: {len(specs)} runs in {len(cfg['experiments'])} experiments resolve cleanly")
 
 
@@ -208,8 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("train", help="train and evaluate every seed of a cell, or train one run (--seed); "
                                       "an interrupted run resumes, a finished one is a no-op")
     profile_args(sp)
-    sp.add_argument("--experiment", default="table1")
-    sp.add_argument("--method", required=True)
+    sp.add_argument("--experiment", default=None,
+                    help="whose settings the run takes and where it goes; optional when exactly one experiment "
+                         "of the profile lists --method (that one is used, and said), required otherwise")
+    sp.add_argument("--method", required=True, help="a method label of the experiment, or a registered method")
     sp.add_argument("--dataset", required=True)
     sp.add_argument("--seed", type=int, default=None, help="one run (default: every seed of the experiment)")
     sp.add_argument("--out", default=None, help="run directory of --seed (default results/<profile>/<experiment>/"

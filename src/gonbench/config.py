@@ -28,7 +28,7 @@ from .pretrain import PRETRAINED, pretrain_config
 from .typecheck import PositiveInt, check_type, parse_override, type_hints
 
 __all__ = ["TrainConfig", "RunKey", "load_profile", "validate_profile", "expand_runs", "resolve_spec",
-           "experiment_variants", "parse_override", "spec_hash", "spec_differences"]
+           "experiment_labels", "experiment_variants", "Label", "parse_override", "spec_hash", "spec_differences"]
 
 
 @dataclass
@@ -77,11 +77,27 @@ def validate_profile(cfg: dict, source: str = "the profile") -> dict:
             if var["method"] not in METHODS:
                 raise ConfigError(f"{source}: variant {label} of experiment {name} names unknown method "
                                   f"{var['method']!r}; valid choices: {', '.join(METHODS.names())}")
+        _check_rows(exp, name, source)
         for dataset in exp["datasets"]:
             if dataset not in DATASETS:
                 raise ConfigError(f"{source}: experiment {name} names unknown dataset {dataset!r}; "
                                   f"valid choices: {', '.join(DATASETS.names())}")
     return cfg
+
+
+def _check_rows(exp: dict, name: str, source: str) -> None:
+    """The ``rows`` settings of an experiment name its own labels and grid keys."""
+    rows = exp.get("rows", {})
+    labels = experiment_labels(exp)
+    for field_name in ("titles", "groups"):
+        unknown = sorted(set(rows.get(field_name, {})) - set(labels))
+        if unknown:
+            raise ConfigError(f"{source}: experiment {name}: rows.{field_name} names {', '.join(unknown)}, not a "
+                              f"label of this experiment; valid labels: {', '.join(labels)}")
+    key = rows.get("group_by")
+    if key is not None and key not in exp.get("grid", {}):
+        raise ConfigError(f"{source}: experiment {name}: rows.group_by={key!r} is not a grid key of this experiment; "
+                          f"valid choices: {', '.join(exp.get('grid', {})) or 'none (the experiment has no grid)'}")
 
 
 def read_yaml(path: Path) -> Any:
@@ -121,18 +137,33 @@ def check_grid(cfg: dict, source: str = "the profile") -> list[dict]:
 
 
 # -- the grid ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Label:
+    """One method label of an experiment: the registered method, its extra settings, and the values of
+    the experiment's ``grid`` keys that made it (empty for a method or variant named directly)."""
+
+    method: str
+    settings: dict
+    base: str  # the method or variant label the grid expanded
+    grid: dict
+
+
+def experiment_labels(exp: dict) -> dict[str, Label]:
+    """Method label -> Label, in the order the profile lists them (methods, then variants, each crossed
+    with the grid's values in order)."""
+    labels = {m: Label(m, {}, m, {}) for m in exp.get("methods", [])}
+    for name, var in exp.get("variants", {}).items():
+        labels[name] = Label(var["method"], dict(var.get("set", {})), name, {})
+    for key, values in exp.get("grid", {}).items():
+        labels = {f"{label}-{key}{value}": Label(lab.method, {**lab.settings, key: value}, lab.base,
+                                                  {**lab.grid, key: value})
+                  for label, lab in labels.items() for value in values}
+    return labels
+
+
 def experiment_variants(exp: dict) -> dict[str, tuple[str, dict]]:
     """Method label -> (registered method, extra settings) for one experiment."""
-    labels: dict[str, tuple[str, dict]] = {m: (m, {}) for m in exp.get("methods", [])}
-    for label, var in exp.get("variants", {}).items():
-        labels[label] = (var["method"], dict(var.get("set", {})))
-    for key, values in exp.get("grid", {}).items():
-        base = labels
-        labels = {}
-        for label, (method, extra) in base.items():
-            for value in values:
-                labels[f"{label}-{key}{value}"] = (method, {**extra, key: value})
-    return labels
+    return {label: (lab.method, lab.settings) for label, lab in experiment_labels(exp).items()}
 
 
 def experiment_seeds(cfg: dict, experiment: str) -> list[int]:

@@ -19,6 +19,14 @@ def seed_squared_error(x_hat: torch.Tensor, x: torch.Tensor, seeds: int) -> torc
     return ((x_hat - x) ** 2).view(b, seeds, sc // seeds, h, w).sum(2).mean((0, 2, 3))
 
 
+def squared_error_terms(x_hat: torch.Tensor, x: torch.Tensor, seeds: int) -> dict[str, torch.Tensor]:
+    """The GON paper's training loss (``seed_squared_error``: per pixel, channels summed) and the same error
+    per image (x H*W, metrics.recon_sse's unit), which the loop logs as ``train_recon_sse`` beside the
+    validation's ``val_recon_sse``."""
+    loss = seed_squared_error(x_hat, x, seeds)
+    return {"loss": loss, "recon_sse": loss.detach() * (x.shape[-2] * x.shape[-1])}
+
+
 def seed_sum(loss_fn, seeds: int):
     """The sum over stacked seeds of a per-seed loss: the scalar whose gradient is each seed's own (the
     seeds' parameters and latents are disjoint)."""

@@ -24,8 +24,13 @@ TABLES: Registry[Any] = Registry("table")  # name -> aggregate.TableSpec
 FIGURES: Registry[Callable[["OutputContext"], Any]] = Registry("figure")  # name -> fn(ctx) -> figures.FigureResult
 
 
-def register_figure(name: str):
-    """Register a figure function ``fn(ctx: OutputContext) -> FigureResult`` under ``name``."""
+FIGURE_NEEDS: dict[str, tuple[str, ...]] = {}  # figure -> methods its experiment must have (checked by the plan)
+
+
+def register_figure(name: str, *, needs: tuple[str, ...] = ()):
+    """Register a figure function ``fn(ctx: OutputContext) -> FigureResult`` under ``name``; ``needs`` names
+    the registered methods it draws, which its experiment must list (under any label)."""
+    FIGURE_NEEDS[name] = tuple(needs)
     return FIGURES.register(name)
 
 
@@ -38,11 +43,15 @@ def output_kind(name: str) -> str:
 
 
 def experiment_of_output(cfg: dict, name: str) -> str:
-    """The experiment whose ``outputs`` list the output (the first, if several do)."""
-    for exp_name, exp in cfg["experiments"].items():
-        if name in exp.get("outputs", []):
-            return exp_name
-    raise ConfigError(f"no experiment of profile {cfg['profile']} lists output {name!r}")
+    """The one experiment whose ``outputs`` list the output: an output is built from one experiment's runs, so
+    two experiments listing it is an error (rename one experiment's copy, or list it once)."""
+    owners = [e for e, exp in cfg["experiments"].items() if name in exp.get("outputs", [])]
+    if not owners:
+        raise ConfigError(f"no experiment of profile {cfg['profile']} lists output {name!r}")
+    if len(owners) > 1:
+        raise ConfigError(f"output {name} is listed by experiments {' and '.join(owners)}; an output is built "
+                          f"from one experiment's runs: list it in one of them")
+    return owners[0]
 
 
 @dataclass(frozen=True)

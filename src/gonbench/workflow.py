@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from .config import check_grid, expand_runs, experiment_variants, hash_of, validate_profile
 from .data import availability, dataset_title, list_datasets, resolve_data_root
-from .errors import ConfigError
 from .outputs import experiment_of_output
 from .paths import Layout
 from .pretrain import PRETRAINED, pretrain_config
-from .reports import figure_names, output_files, table_names
+from .reports import check_outputs, figure_names, output_files, table_names
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,7 @@ class Plan:
             cell = (key.experiment, key.method_label, key.dataset)
             previous = self.cells.get(cell)
             self.cells[cell] = Cell(*cell, specs=(previous.specs if previous else ()) + (spec,))
-        for name in self.outputs():
-            try:
-                output_files(cfg, name)
-            except ConfigError as exc:
-                raise ConfigError(f"{source}: experiment {experiment_of_output(cfg, name)}: outputs: {exc}") from None
+        check_outputs(cfg, source)
 
     # -- cells --------------------------------------------------------------------------------------
     def cell(self, experiment: str, method: str, dataset: str) -> Cell:

@@ -41,7 +41,7 @@ def fig2a_latent_size(ctx: OutputContext) -> FigureResult:
     return FigureResult(fig, concat(data), caption)
 
 
-@register_figure("fig2b_steps")
+@register_figure("fig2b_steps", needs=("gon", "gon_10", "gon_detach_1", "gon_detach_10"))
 def fig2b_steps(ctx: OutputContext) -> FigureResult:
     fig, data, logs, _ = dataset_curve_panels(ctx, ["gon", "gon_10", "gon_detach_1", "gon_detach_10"], COLORS)
     caption = (f"Figure 2b: one gradient step (GON) against ten steps, with and without detaching the latent. "
@@ -50,7 +50,7 @@ def fig2b_steps(ctx: OutputContext) -> FigureResult:
     return FigureResult(fig, data, caption)
 
 
-@register_figure("fig2c_generalisation")
+@register_figure("fig2c_generalisation", needs=("gon", "ae"))
 def fig2c_generalisation(ctx: OutputContext) -> FigureResult:
     """Training loss (per-image SSE: the batch loss times H*W) against validation loss, GON vs AE."""
     logs = ctx.logs()
@@ -174,7 +174,7 @@ def fig11_origin(ctx: OutputContext) -> FigureResult:
     return FigureResult(fig, data, caption)
 
 
-@register_figure("fig13_latent_histograms")
+@register_figure("fig13_latent_histograms", needs=("gon", "vae"))
 def fig13_latent_histograms(ctx: OutputContext) -> FigureResult:
     dataset = ctx.datasets[0]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))

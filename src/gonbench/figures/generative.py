@@ -123,7 +123,7 @@ def fig15_samples(ctx: OutputContext) -> FigureResult:
     return FigureResult(fig, pd.DataFrame(rows), caption)
 
 
-@register_figure("fig12_classifier")
+@register_figure("fig12_classifier", needs=("gon_classifier",))
 def fig12_classifier(ctx: OutputContext) -> FigureResult:
     dataset = ctx.datasets[0]
     run = next((r for label in ctx.variants() if (r := ctx.first_seed_run(label, dataset)) is not None), None)

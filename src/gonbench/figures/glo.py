@@ -54,7 +54,7 @@ def measured(ctx: OutputContext, labels: list[str]) -> str:
     return "; ".join(parts) or "no GLO run evaluated with the fit recorded yet"
 
 
-@register_figure("glo_fit_curve")
+@register_figure("glo_fit_curve", needs=("glo",))
 def glo_fit_curve(ctx: OutputContext) -> FigureResult:
     labels = [label for label, (method, _) in ctx.variants().items() if method == "glo"]
     curves = fit_curves(ctx, labels)

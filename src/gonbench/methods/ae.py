@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..losses import seed_squared_error
+from ..losses import squared_error_terms
 from ..nets import TiedConvEncoder
 from .base import Batch, DataInfo, Method, register_method
 from .decoder import DecoderConfig, make_decoder, make_encoder
@@ -16,6 +16,7 @@ class AE(Method):
     name = "ae"
     Config = DecoderConfig
     paper = "Bond-Taylor & Willcocks 2021, Table 1 baseline"
+    title, row_group = "AE", "Single step"
     seed_stackable = True
 
     def __init__(self, cfg: DecoderConfig, data: DataInfo) -> None:
@@ -31,7 +32,7 @@ class AE(Method):
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
-        return {"loss": seed_squared_error(self.decoder(self.encode(x)), x, self.data.seeds)}
+        return squared_error_terms(self.decoder(self.encode(x)), x, self.data.seeds)
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encode(x))
@@ -42,6 +43,7 @@ class TiedAE(AE):
     """The encoder applies the decoder's ConvT weights as Conv2d weights (their adjoint)."""
 
     name = "tied_ae"
+    title = "Tied AE"
 
     def make_encoder(self, cfg: DecoderConfig, data: DataInfo) -> torch.nn.Module:
         return TiedConvEncoder(self.decoder, activation=cfg.activation)

@@ -70,12 +70,35 @@ class EvaluationExtras:
     tensors: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
 
 
+# Metrics every run's metrics.json has, whatever its method (gonbench.evaluate)
+RUN_METRICS = frozenset({"epochs", "train_seconds", "eval_seconds", "step_seconds"})
+
+
 class Method(nn.Module, abc.ABC):
     name: ClassVar[str]
     Config: ClassVar[type[MethodConfig]] = MethodConfig
     paper: ClassVar[str] = ""
+    # How a table shows the method: its row title, and the group of rows it sits in ("Single step"). A profile
+    # may override both per experiment (``rows: {titles, groups, group_by}``); "" title = the method's name.
+    title: ClassVar[str] = ""
+    row_group: ClassVar[str] = ""
+    # The headline metrics its evaluation writes to metrics.json (besides RUN_METRICS; with BatchNorm each also
+    # per protocol, ``<metric>_bn_<protocol>``). A table's rows are the labels of its experiment whose method
+    # reports the table's metric, and the plan refuses a table column that no row's method reports.
+    # The default is what the default ``validation_losses`` gives (a reconstruction, scored by SSE, PSNR, SSIM).
+    metrics: ClassVar[frozenset[str]] = frozenset({"recon_sse", "psnr", "ssim"})
     image_size: ClassVar[int | None] = None  # set when the method's networks fix the resolution (PPGN: 28)
-    seed_stackable: ClassVar[bool] = False  # can train several seeds as one grouped model (DataInfo.seeds)
+    # seed_stackable promises that S seeds trained as one grouped model (DataInfo.seeds = S, built by
+    # gonbench.seedstack: every channel axis holds the S networks one after the other, inputs [B, S*C, H, W])
+    # give each seed exactly the updates it would get alone, up to floating-point summation order. It holds
+    # when every layer keeps the seeds' channel blocks apart (grouped convolutions, per-channel BatchNorm,
+    # SeedLinear), every loss is reduced per seed block and summed over seeds (losses.seed_squared_error), and
+    # noise comes from ``self.randn_like`` (one stream per seed). A subclass inherits the flag, so a subclass
+    # that adds a layer or a loss term must keep those rules or set it back to False. Leave it False for a loss
+    # that couples the samples of a batch (MMD between a batch and prior draws, a critic's batch statistics):
+    # written over the stacked axis it would mix the seeds. Methods that leave it False refuse DataInfo.seeds
+    # > 1 with one line; tests/test_seedstack.py checks every method that sets it against its single-seed runs.
+    seed_stackable: ClassVar[bool] = False
     # config fields naming a pretrained network (gonbench.pretrain); the run layer loads each one and passes
     # them as a third constructor argument ``networks`` keyed by field, so a method never reads files itself
     network_fields: ClassVar[tuple[str, ...]] = ()
@@ -95,8 +118,10 @@ class Method(nn.Module, abc.ABC):
 
     # -- training -----------------------------------------------------------------------------------
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """Return ``{"loss": scalar to minimise, **parts to log}``. Methods that override ``train_step``
-        (several optimisers) need not define it."""
+        """Return ``{"loss": scalar to minimise, **parts to log}``; the loop logs each key k as ``train_k`` in
+        log.jsonl (the epoch's mean). ``loss`` is the objective in the method's own reduction; a part named
+        after a metric (``recon_sse``) is in that metric's unit, so ``train_recon_sse`` and the validation's
+        ``val_recon_sse`` compare directly. Methods that override ``train_step`` need not define it."""
         raise UnsupportedOperation(f"{self.name} has no single training loss (it trains through its own train_step)")
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -135,6 +160,10 @@ class Method(nn.Module, abc.ABC):
     def evaluation_extras(self, ctx: EvaluationContext) -> EvaluationExtras:
         """Metrics and files beyond the validation losses (PPGN: scored class-conditional samples)."""
         return EvaluationExtras()
+
+    @classmethod
+    def display_title(cls) -> str:
+        return cls.title or cls.name
 
     @property
     def can_reconstruct(self) -> bool:

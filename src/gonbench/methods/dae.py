@@ -39,6 +39,8 @@ class DAE(Method):
     """MLP denoiser trained on the mean squared error to the clean signal."""
 
     name = "dae"
+    title = "DAE"
+    metrics = frozenset({"mse", "mse_noisy", "piecewise_distance", "tv", "tv_clean"})
     Config = DAEConfig
     paper = "Cho et al., Sec. 5.1 (baseline)"
 
@@ -78,6 +80,7 @@ class DAEReg(DAE):
     """DAE + reg_weight * mean squared distance of the output to its best k-piece fit."""
 
     name = "dae_reg"
+    title = "DAEreg"
     Config = DAERegConfig
     paper = "Cho et al., Sec. 5.1"
 

@@ -63,6 +63,8 @@ class DataFreeGenerator(Method):
 
     name = "datafree"
     Config = DataFreeConfig
+    title = "data-free generator"
+    metrics = frozenset({"residual", "relative_residual", "pieces_used", "tv", "similarity", "signal_std"})
     paper = "Cho et al., Differentiable Programming for Piecewise Polynomial Functions, Sec. 5.2"
 
     def __init__(self, cfg: DataFreeConfig, data: DataInfo) -> None:

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from .. import metrics as M
-from ..losses import seed_squared_error, squared_error
+from ..losses import squared_error, squared_error_terms
 from ..typecheck import NonNegativeFloat, PositiveFloat, PositiveInt
 from .base import Batch, DataInfo, EvaluationContext, EvaluationExtras, Method, register_method
 from .decoder import DecoderConfig, make_decoder
@@ -65,6 +65,7 @@ class GLO(Method):
     name = "glo"
     Config = GLOConfig
     paper = "Bojanowski et al., Optimizing the Latent Space of Generative Networks, ICML 2018"
+    title, row_group = "GLO", "Multiple steps"
     seed_stackable = True
 
     def __init__(self, cfg: GLOConfig, data: DataInfo) -> None:
@@ -87,7 +88,7 @@ class GLO(Method):
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
-        return {"loss": seed_squared_error(self.decoder(self.batch_latents(batch["index"])), x, self.data.seeds)}
+        return squared_error_terms(self.decoder(self.batch_latents(batch["index"])), x, self.data.seeds)
 
     def train_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor | float]:
         """One step of both optimisers (the loop's default steps a single "main" one)."""

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import metrics as M
-from ..losses import seed_squared_error, seed_sum, squared_error
+from ..losses import seed_squared_error, seed_sum, squared_error, squared_error_terms
 from ..typecheck import NonNegativeFloat, PositiveFloat, PositiveInt
 from .base import Batch, DataInfo, Method, register_method
 from .decoder import DecoderConfig, make_decoder
@@ -51,6 +51,8 @@ class GON(Method):
     name = "gon"
     Config = GONConfig
     paper = "Bond-Taylor & Willcocks, Gradient Origin Networks, ICLR 2021"
+    title, row_group = "GON", "Single step"
+    metrics = frozenset({"recon_sse", "latent_norm", "psnr", "ssim"})
     seed_stackable = True
 
     def __init__(self, cfg: GONConfig, data: DataInfo) -> None:
@@ -74,8 +76,7 @@ class GON(Method):
 
     def training_loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch["x"]
-        z = self.encode(x)
-        return {"loss": seed_squared_error(self.decoder(z), x, self.data.seeds)}
+        return squared_error_terms(self.decoder(self.encode(x)), x, self.data.seeds)
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encode(x, detach=True))
@@ -110,6 +111,7 @@ class GONDetach1(GON):
 
     name = "gon_detach_1"
     Config = GONDetach1Config
+    title = "1 Step Detach"
 
 
 @register_method
@@ -118,6 +120,7 @@ class GON10(GON):
 
     name = "gon_10"
     Config = GON10Config
+    title, row_group = "10 Step", "Multiple steps"
 
 
 @register_method
@@ -126,6 +129,7 @@ class GONDetach10(GON):
 
     name = "gon_detach_10"
     Config = GONDetach10Config
+    title, row_group = "10 Step Detach", "Multiple steps"
 
 
 @dataclass
@@ -141,6 +145,8 @@ class GONClassifier(GON):
 
     name = "gon_classifier"
     Config = GONClassifierConfig
+    title, row_group = "GON classifier", ""
+    metrics = frozenset({"recon_sse", "latent_norm", "accuracy", "psnr", "ssim"})
     seed_stackable = False
 
     def __init__(self, cfg: GONClassifierConfig, data: DataInfo) -> None:

@@ -27,6 +27,7 @@ class ImplicitGON(Method):
     """SIREN(coordinates ⊕ latent) with the latent from one gradient step at the origin."""
 
     name = "implicit_gon"
+    title = "Implicit GON"
     Config = ImplicitGONConfig
     paper = "Bond-Taylor & Willcocks 2021, Sec. 3.4 (SIREN: Sitzmann et al. 2020)"
 

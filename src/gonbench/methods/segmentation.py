@@ -55,6 +55,8 @@ class SegBaseline(Method):
     """Mbaseline: per-pixel cross-entropy of the predicted foreground probabilities."""
 
     name = "seg_baseline"
+    title = "Mbaseline"
+    metrics = frozenset({"iou", "boundary_f", "pixel_error"})
     Config = SegmentationConfig
     paper = "Cho et al., Sec. 5.3 (Mbaseline)"
 
@@ -89,6 +91,7 @@ class SegConn(SegBaseline):
     """Mconn: the output is constant on the connected components of its own thresholded map."""
 
     name = "seg_conn"
+    title = "Mconn"
     Config = ComponentConfig
     paper = "Cho et al., Sec. 5.3 (Mconn)"
 
@@ -112,6 +115,7 @@ class SegReg(SegBaseline):
     """Mreg: Mbaseline's loss plus the squared distance of p to its component-wise constant version."""
 
     name = "seg_reg"
+    title = "Mreg"
     Config = ComponentRegConfig
     paper = "Cho et al., Sec. 5.3 (Mreg)"
 

@@ -36,6 +36,8 @@ class VariationalBase(Method):
     """Heads, reparameterisation, likelihood and ELBO; subclasses say how the head input is obtained."""
 
     Config = VAEConfig
+    row_group = "Negative ELBO (bits/dim)"
+    metrics = frozenset({"elbo_bpd", "recon_sse", "kl", "psnr", "ssim"})
     seed_stackable = True
 
     def __init__(self, cfg: VAEConfig, data: DataInfo) -> None:
@@ -96,6 +98,7 @@ class VAE(VariationalBase):
     """Mirrored convolutional encoder -> Linear mu / logvar -> reparameterise -> GON decoder."""
 
     name = "vae"
+    title = "VAE"
     paper = "Kingma & Welling 2014; GON paper Table 2 baseline"
 
     def __init__(self, cfg: VAEConfig, data: DataInfo) -> None:
@@ -111,6 +114,7 @@ class VGON(VariationalBase):
     """Variational GON: the head input is -grad at the origin of the batch-mean -ELBO (one step)."""
 
     name = "vgon"
+    title = "VGON"
     paper = "Bond-Taylor & Willcocks 2021, Sec. 3.3"
 
     def head_input(self, x: torch.Tensor) -> torch.Tensor:

@@ -41,6 +41,9 @@ class PPGN(Method):
     paper = "Pakdaman 2018, arXiv:1804.00630 (PPGN-h: Nguyen et al. 2017)"
     image_size = 28
     network_fields = ("encoder", "judge")
+    title, row_group = "vanilla (D)", "Image critic"
+    metrics = frozenset({"recon_mse", "recon_sse", "psnr", "ssim", "sample_accuracy", "sample_confidence", "kid",
+                         "sampler_seconds", "gen_update_seconds", "critic_iter_seconds"})
 
     def __init__(self, cfg: PPGNConfig, data: DataInfo, networks: Mapping[str, nn.Module]) -> None:
         super().__init__(cfg, data)
@@ -189,6 +192,7 @@ class PPGNFC1(PPGN):
 
     name = "ppgn_fc1"
     Config = FC1Config
+    title, row_group = "fc1 (D1)", "Code critic"
 
 
 @register_method
@@ -197,6 +201,7 @@ class PPGNFC1AdvOnly(PPGN):
 
     name = "ppgn_fc1_adv_only"
     Config = FC1AdvOnlyConfig
+    title, row_group = "fc1, adversarial term only", "Code critic"
 
 
 @register_method
@@ -205,6 +210,7 @@ class PPGNFC1NoPixel(PPGN):
 
     name = "ppgn_fc1_no_pixel"
     Config = FC1NoPixelConfig
+    title, row_group = "fc1, no pixel term", "Code critic"
 
 
 @register_method
@@ -213,6 +219,7 @@ class PPGNCombined(PPGN):
 
     name = "ppgn_combined"
     Config = CombinedConfig
+    title, row_group = "combined (D + D1)", "Both critics"
 
 
 @register_method
@@ -221,3 +228,4 @@ class PPGNRandom(PPGN):
 
     name = "ppgn_random"
     Config = RandomConfig
+    title, row_group = "random (D or D1)", "Both critics"
