@@ -137,7 +137,9 @@ def cmd_pretrain(args) -> None:
     splits = load_prepared(pc.dataset, resolve_data_root(cfg.get("data_root")), pc.image_size, cache)
     out = Path(args.out) if args.out else pretrained_path(cfg, args.network)
     summary = pretrain(args.network, pc, splits, out, select_device(args.device))
-    print(f"{out}: {args.network}, test accuracy {summary['test_accuracy']:.4f} "
+    scores = ", ".join(f"{k.removeprefix('test_').replace('_', ' ')} {v:.4f}" for k, v in summary.items()
+                       if k.startswith("test_") and k != "test_images")
+    print(f"{out}: {args.network}, test {scores} "
           f"({summary['train_images']} training images, {pc.epochs} epochs, {summary['train_seconds']:.0f} s)")
 
 

@@ -44,6 +44,17 @@ class TrainConfig:
     bn_protocol: Literal["train", "eval"] = "train"  # BatchNorm mode of the headline metric (both are reported)
     snapshot_seconds: list[float] = dataclasses.field(default_factory=list)  # Figure 8: reconstructions at these wall-clock times
     threads: PositiveInt = 1  # CPU threads of the run's process: results depend on it (summation order)
+    judge: str = ""  # a pretrained classifier (gonbench pretrain) scoring the run's samples; "" = no sample scores
+    sample_count: PositiveInt = 1000  # class-free samples the judge scores (KID, confidence), where a method samples
+
+
+# Config fields of every run that name a pretrained network (besides those its method lists in network_fields)
+RUN_NETWORK_FIELDS = ("judge",)
+
+
+def network_fields(method_cls) -> tuple[str, ...]:
+    """Every config field of a run of ``method_cls`` that names a pretrained network."""
+    return RUN_NETWORK_FIELDS + tuple(f for f in method_cls.network_fields if f not in RUN_NETWORK_FIELDS)
 
 
 # Rule names of the Snakefile; each experiment also becomes a target rule named after it.
@@ -78,6 +89,16 @@ def validate_profile(cfg: dict, source: str = "the profile") -> dict:
                 raise ConfigError(f"{source}: variant {label} of experiment {name} names unknown method "
                                   f"{var['method']!r}; valid choices: {', '.join(METHODS.names())}")
         _check_rows(exp, name, source)
+        labels = experiment_labels(exp)
+        names = set(labels) | {lab.base for lab in labels.values()} | {lab.method for lab in labels.values()}
+        for key, subset in exp.get("method_datasets", {}).items():
+            if key not in names:
+                raise ConfigError(f"{source}: experiment {name}: method_datasets names {key!r}, not a method or label "
+                                  f"of this experiment; valid choices: {', '.join(sorted(names))}")
+            extra = [d for d in subset if d not in exp["datasets"]]
+            if extra:
+                raise ConfigError(f"{source}: experiment {name}: method_datasets.{key} names {', '.join(extra)}, not "
+                                  f"a dataset of this experiment; valid choices: {', '.join(exp['datasets'])}")
         for dataset in exp["datasets"]:
             if dataset not in DATASETS:
                 raise ConfigError(f"{source}: experiment {name} names unknown dataset {dataset!r}; "
@@ -166,6 +187,15 @@ def experiment_variants(exp: dict) -> dict[str, tuple[str, dict]]:
     return {label: (lab.method, lab.settings) for label, lab in experiment_labels(exp).items()}
 
 
+def label_datasets(exp: dict, label: str) -> list[str]:
+    """The datasets a label runs on: the experiment's, or the subset ``method_datasets`` gives it (by label, or
+    by the method or variant its grid expanded), for a method that applies to some datasets only."""
+    only = exp.get("method_datasets", {})
+    lab = experiment_labels(exp)[label]
+    chosen = only.get(label, only.get(lab.base, only.get(lab.method)))
+    return list(exp["datasets"]) if chosen is None else [d for d in exp["datasets"] if d in chosen]
+
+
 def experiment_seeds(cfg: dict, experiment: str) -> list[int]:
     experiments = cfg.get("experiments", {})
     if experiment not in experiments:
@@ -179,7 +209,7 @@ def expand_runs(cfg: dict, experiments: list[str] | None = None) -> list[RunKey]
         if experiments is not None and name not in experiments:
             continue
         for label in experiment_variants(exp):
-            for dataset in exp["datasets"]:
+            for dataset in label_datasets(exp, label):
                 for seed in experiment_seeds(cfg, name):
                     runs.append(RunKey(name, label, dataset, seed))
     return runs
@@ -245,7 +275,7 @@ def _networks(cfg: dict, spec: dict, method_cls) -> dict:
     """Pretrained networks a run uses: each named network's settings hash is part of the run (retraining the
     network with other settings changes the run), its file is where this profile keeps it (not hashed)."""
     configs, files = {}, {}
-    for field_name in method_cls.network_fields:
+    for field_name in network_fields(method_cls):
         name = spec[field_name]
         if not name:
             continue

@@ -20,8 +20,10 @@ from .methods import EvaluationContext
 from .pretrain import pretrained_summary
 from .runs import Run, load_networks, load_run
 from .runtime import environment, peak_memory_mb
-from .seeding import seed_everything
-from .validation import ALL_PROTOCOLS, PROTOCOLS, batchnorm_layers, record_pass_statistics, validation_pass
+from .sample_quality import unconditional_scores
+from .seeding import generator, seed_everything
+from .validation import (ALL_PROTOCOLS, PROTOCOLS, batchnorm_layers, batchnorm_mode, record_pass_statistics,
+                         validation_pass)
 
 HEADLINE = ("recon_sse", "elbo_bpd", "psnr", "ssim")  # what the CLI prints and cell.json keeps per seed
 
@@ -61,13 +63,13 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
         result["psnr"] = M.psnr(recon, x)
         result["ssim"] = M.ssim(recon, x)
         save_grid(run.path / paths.RECONSTRUCTIONS, torch.stack([x[:32], recon[:32]], 1).flatten(0, 1), nrow=8)
+    networks = load_networks(spec, run.device)
     if model.can_sample:
-        seed_everything(spec["seed"])
-        with torch.no_grad():
-            save_grid(run.path / paths.SAMPLES, model.sample(64), nrow=8)
-    result.update(method_extras(run, x, y, outputs))
+        result.update(sample_scores(run, x, networks.get("judge")))
+    result.update(method_extras(run, x, y, outputs, networks))
     result.update({
         "epochs": ckpt["epoch"], "train_seconds": ckpt["train_seconds"], "eval_seconds": time.perf_counter() - t0,
+        "step_seconds": sum(r["seconds"] for r in run.log) / max(sum(r["steps"] for r in run.log), 1),
         "train_memory": ckpt.get("memory", {}), "eval_memory": peak_memory_mb(run.device),
         "environment": environment(run.device), "config_hash": spec["config_hash"],
     })
@@ -75,11 +77,37 @@ def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:
     return result
 
 
+def draw_samples(model, n: int, batch_size: int, bn_protocol: str) -> torch.Tensor:
+    """``n`` samples in [0, 1], drawn in full batches of the training batch size with BatchNorm in the run's
+    protocol (in train mode a batch's statistics shape its samples, so every batch has the same size)."""
+    batches = []
+    with torch.no_grad(), batchnorm_mode(model, bn_protocol):
+        for _ in range(-(-n // batch_size)):
+            batches.append(model.sample(batch_size).clamp(0, 1))
+    return torch.cat(batches)[:n]
+
+
+def sample_scores(run: Run, x: torch.Tensor, judge) -> dict:
+    """The samples grid and, with a judge, the scores of ``sample_count`` class-free samples against the
+    validation images (KID, confidence, IS; sample_quality.py) and the seconds each sample took."""
+    spec = run.spec
+    seed_everything(spec["seed"])
+    n = spec["sample_count"] if judge is not None else 64
+    t0 = time.perf_counter()
+    samples = draw_samples(run.model, n, spec["batch_size"], spec["bn_protocol"])
+    seconds = time.perf_counter() - t0
+    save_grid(run.path / paths.SAMPLES, samples[:64], nrow=8)
+    if judge is None:
+        return {}
+    scores = unconditional_scores(judge, samples, x, rng=generator(spec["seed"]))
+    return {**scores, "sample_seconds": seconds / n}
+
+
 def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor,
-                  outputs: dict[tuple[str, str], torch.Tensor] | None = None) -> dict:
-    """The method's own evaluation (its files written here) and the test accuracy of each pretrained
+                  outputs: dict[tuple[str, str], torch.Tensor] | None = None, networks: dict | None = None) -> dict:
+    """The method's own evaluation (its files written here) and the held-out scores of each pretrained
     network the run used."""
-    networks = load_networks(run.spec, run.device)
+    networks = load_networks(run.spec, run.device) if networks is None else networks
     ctx = EvaluationContext(val_x=x, val_y=y, seed=run.spec["seed"], steps=read_jsonl(run.path / paths.STEPS),
                             networks=networks, outputs=outputs or {})
     extras = run.model.evaluation_extras(ctx)
@@ -89,5 +117,6 @@ def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor,
         torch_save(run.path / name, tensors)
     metrics = dict(extras.metrics)
     for field_name, file in run.spec.get("network_files", {}).items():
-        metrics[f"{field_name}_test_accuracy"] = pretrained_summary(file).get("test_accuracy")
+        metrics.update({f"{field_name}_{k}": v for k, v in pretrained_summary(file).items() if k.startswith("test_")
+                        and k != "test_images"})
     return metrics

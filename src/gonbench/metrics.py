@@ -102,6 +102,14 @@ def kid(a: torch.Tensor, b: torch.Tensor, *, subsets: int, subset_size: int,
     return float(t.mean()), float(t.std()) if len(values) > 1 else 0.0
 
 
+def inception_score(probs: torch.Tensor) -> float:
+    """exp(mean_i KL(p(y|x_i) || p(y))) of class probabilities [N, K], p(y) their mean (Salimans et al. 2016):
+    1 when every sample gets the same distribution, K when each is certain and the classes are used evenly."""
+    probs = probs.double().clamp_min(1e-12)
+    marginal = probs.mean(0, keepdim=True)
+    return float(torch.exp((probs * (probs.log() - marginal.log())).sum(1).mean()))
+
+
 def total_variation(signals: torch.Tensor) -> torch.Tensor:
     """Sum of |x[t+1] - x[t]| along the last axis, per signal [B]."""
     return signals.diff(dim=-1).abs().flatten(1).sum(1)

@@ -1,11 +1,13 @@
 """Networks trained once per profile and reused, frozen, by many runs (``gonbench pretrain``).
 
-PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; a second,
-independently trained classifier of another architecture scores their samples. Each is written as
-``<name>.pt`` (state dict + settings) with ``<name>.json`` (test accuracy, time) beside it, under
-results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field its method lists in
-``network_fields``; the run layer loads it and the Snakefile makes its file an input of the run.
-Settings default to the source's values; a profile's ``pretrained.<name>`` overrides them, with reasons.
+PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; independently
+trained classifiers of another architecture (one per dataset, the "judges") score samples. Each network has an
+``Objective``: the loss it is trained with and the held-out scores written beside it (``test_accuracy`` for a
+classifier). Each is written as ``<name>.pt`` (state dict + settings) with ``<name>.json`` (scores, time)
+beside it, under results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field
+(the run-level ``judge`` of TrainConfig, or one its method lists in ``network_fields``); the run layer loads
+it and the Snakefile makes its file an input of the run. Settings default to the source's values; a
+profile's ``pretrained.<name>`` overrides them, with reasons.
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .batches import epoch_batches
-from .data import subset
+from .batches import epoch_batches, to_unit
+from .data import DATASETS, subset
 from .errors import ConfigError
 from .io import load_checkpoint, read_json, torch_save, write_json
 from .nets.classifier import DigitClassifier
@@ -47,24 +49,49 @@ class PretrainConfig:
 
 
 @dataclass(frozen=True)
+class Objective:
+    """How a pretrained network learns and what is reported of it: ``loss(net, x, y)`` on a training batch of
+    [0, 1] images and labels, ``scores(net, x, y)`` on the held-out split (keys ``test_*``)."""
+
+    loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+    scores: Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, float]]
+
+
+def classifier(logits: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> Objective:
+    """Cross-entropy on normalised pixels; scored by top-1 test accuracy. ``logits(net, x)`` reads the net's
+    class logits (PPGN's E returns its code too)."""
+    return Objective(loss=lambda net, x, y: F.cross_entropy(logits(net, normalise(x)), y),
+                     scores=lambda net, x, y: {"test_accuracy": accuracy(net, logits, x, y)})
+
+
+@dataclass(frozen=True)
 class PretrainedNet:
     name: str
-    build: Callable[[], nn.Module]
-    logits: Callable[[nn.Module, torch.Tensor], torch.Tensor]  # normalised pixels -> class logits
+    build: Callable[[int, int], nn.Module]  # (channels, image size) of its dataset -> the untrained network
+    objective: Objective
     defaults: PretrainConfig
     source: str
 
 
 PRETRAINED: Registry[PretrainedNet] = Registry("pretrained network")
-for _net in (
-    PretrainedNet("ppgn_encoder", Encoder, lambda net, x: net(x)[1],
-                  PretrainConfig(epochs=5, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.5, seed=1),
-                  "PPGN thesis code encoder_train.py: SGD lr .01 momentum .5, 5 epochs, batch 64, NLL"),
-    PretrainedNet("mnist_classifier", DigitClassifier, lambda net, x: net(x),
-                  PretrainConfig(epochs=3, batch_size=64, optimizer="adam", lr=1e-3, seed=2),
-                  "ours: an independent judge of PPGN samples (another architecture, optimiser and seed than E)"),
-):
-    PRETRAINED.register(_net.name)(_net)
+
+
+def register_pretrained(net: PretrainedNet) -> PretrainedNet:
+    return PRETRAINED.register(net.name)(net)
+
+
+JUDGE_SOURCE = ("ours: an independent judge of samples (another architecture, optimiser and seed than any "
+                "network a method trains or steers by)")
+register_pretrained(PretrainedNet(
+    "ppgn_encoder", lambda channels, size: Encoder(), classifier(lambda net, x: net(x)[1]),
+    PretrainConfig(epochs=5, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.5, seed=1),
+    "PPGN thesis code encoder_train.py: SGD lr .01 momentum .5, 5 epochs, batch 64, NLL"))
+for _dataset, _size in (("mnist", 28), ("fashion_mnist", 28), ("cifar10", 32)):
+    register_pretrained(PretrainedNet(
+        f"{_dataset}_classifier", lambda channels, size: DigitClassifier(channels=channels, image_size=size),
+        classifier(lambda net, x: net(x)),
+        PretrainConfig(dataset=_dataset, image_size=_size, epochs=3, batch_size=64, optimizer="adam", lr=1e-3,
+                       seed=2), JUDGE_SOURCE))
 
 
 def pretrain_config(cfg: dict, name: str) -> PretrainConfig:
@@ -91,35 +118,41 @@ def _optimizer(pc: PretrainConfig, params) -> torch.optim.Optimizer:
 
 
 @torch.no_grad()
-def accuracy(net: nn.Module, logits_fn, images_u8: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
-    """Top-1 accuracy on uint8 images (normalised here), in fixed batches."""
+def accuracy(net: nn.Module, logits_fn, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
+    """Top-1 accuracy on [0, 1] images (normalised here), in fixed batches."""
     correct = 0
-    for start in range(0, len(images_u8), batch_size):
-        x = normalise(images_u8[start:start + batch_size].float() / 255)
+    for start in range(0, len(images), batch_size):
+        x = normalise(images[start:start + batch_size])
         correct += int((logits_fn(net, x).argmax(1) == labels[start:start + batch_size]).sum())
-    return correct / max(len(images_u8), 1)
+    return correct / max(len(images), 1)
+
+
+def build_network(name: str, pc: PretrainConfig) -> nn.Module:
+    """The untrained network ``name`` for its dataset's channels at the configured resolution."""
+    return PRETRAINED.get(name).build(DATASETS.get(pc.dataset).channels, pc.image_size)
 
 
 def pretrain(name: str, pc: PretrainConfig, splits, out: Path, device: torch.device) -> dict:
-    """Train ``name`` with cross-entropy on the (subset of the) training split; write .pt and .json."""
+    """Train ``name`` on its objective over the (subset of the) training split; write .pt and .json."""
     net_info = PRETRAINED.get(name)
     seed_everything(pc.seed)
-    net = net_info.build().to(device)
+    net = build_network(name, pc).to(device)
     opt = _optimizer(pc, net.parameters())
     train_x, train_y = (t.to(device) for t in subset(splits.train, splits.train_labels, pc.train_size))
     t0 = time.perf_counter()
     net.train()
     for epoch in range(pc.epochs):
         for batch in epoch_batches(train_x, train_y, pc.batch_size, seed=pc.seed, epoch=epoch, drop_last=False):
-            loss = F.cross_entropy(net_info.logits(net, normalise(batch["x"])), batch["y"])
+            loss = net_info.objective.loss(net, batch["x"], batch["y"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
     seconds = time.perf_counter() - t0
     net.eval()
     test_x, test_y = (t.to(device) for t in subset(splits.val, splits.val_labels, pc.test_size))
-    acc = accuracy(net, net_info.logits, test_x, test_y)
-    summary = {"network": name, "test_accuracy": acc, "test_images": len(test_x), "train_images": len(train_x),
+    with torch.no_grad():
+        scores = net_info.objective.scores(net, to_unit(test_x), test_y)
+    summary = {"network": name, **scores, "test_images": len(test_x), "train_images": len(train_x),
                "train_seconds": seconds, "config": dataclasses.asdict(pc), "source": net_info.source,
                "environment": environment(device)}
     out = Path(out)
@@ -139,8 +172,9 @@ def load_pretrained(path: str | Path, name: str, device: torch.device | str = "c
                                                                            f"`gonbench pretrain --network {name}`")
     if blob.get("network") != name:
         raise ConfigError(f"{path} holds network {blob.get('network')!r}, expected {name!r}")
+    pc = PretrainConfig(**blob["config"])
     with torch.random.fork_rng(devices=[]):  # its random initialisation is overwritten: leave the run's RNG be
-        net = PRETRAINED.get(name).build()
+        net = build_network(name, pc)
     net = net.to(device)
     net.load_state_dict(blob["state_dict"])
     return net.eval().requires_grad_(False)

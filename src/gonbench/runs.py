@@ -13,7 +13,7 @@ import torch.nn as nn
 
 from . import paths
 from .batches import to_unit
-from .config import method_values
+from .config import method_values, network_fields
 from .data import DATASETS, ImageSplits, load_prepared, resolve_data_root, subset
 from .errors import RunStateError
 from .io import load_checkpoint, read_json, read_jsonl
@@ -37,7 +37,7 @@ def load_networks(spec: dict, device: torch.device | str = "cpu") -> dict[str, n
     """The pretrained networks a run names (config field -> frozen network), from the files its spec records."""
     files = spec.get("network_files", {})
     return {name: load_pretrained(files[name], spec[name], device)
-            for name in METHODS.get(spec["method"]).network_fields if spec.get(name)}
+            for name in network_fields(METHODS.get(spec["method"])) if spec.get(name)}
 
 
 def build_model(spec: dict, info: DataInfo, device: torch.device, networks: dict[str, nn.Module] | None = None) -> Method:

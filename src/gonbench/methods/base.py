@@ -72,6 +72,8 @@ class EvaluationExtras:
 
 # Metrics every run's metrics.json has, whatever its method (gonbench.evaluate)
 RUN_METRICS = frozenset({"epochs", "train_seconds", "eval_seconds", "step_seconds"})
+# Metrics of every run whose method samples and whose spec names a judge (evaluate.sample_scores)
+SAMPLE_METRICS = frozenset({"sample_kid", "sample_confidence", "sample_is", "sample_seconds"})
 
 
 class Method(nn.Module, abc.ABC):
@@ -164,6 +166,11 @@ class Method(nn.Module, abc.ABC):
     @classmethod
     def display_title(cls) -> str:
         return cls.title or cls.name
+
+    @classmethod
+    def reported_metrics(cls) -> frozenset[str]:
+        """What a run of this method can report: its own metrics, every run's, and sample scores if it samples."""
+        return cls.metrics | RUN_METRICS | (SAMPLE_METRICS if cls.sample is not Method.sample else frozenset())
 
     @property
     def can_reconstruct(self) -> bool:

@@ -1,4 +1,4 @@
-"""An MNIST classifier used only to judge samples (accuracy, confidence, KID features).
+"""A small image classifier used only to judge samples (accuracy, confidence, KID features), one per dataset.
 
 It is deliberately not PPGN's encoder E: samples are steered by E's softmax, so scoring them with E would
 reward adversarial patterns that fool E rather than digits. Padded 3x3 VGG-style blocks (E uses 7x7
@@ -11,17 +11,19 @@ import torch.nn as nn
 
 
 class DigitClassifier(nn.Module):
-    """[conv3-conv3-pool] x2 (32, 64 channels), fc 3136->``feature_dim`` (the KID features), fc -> classes."""
+    """[conv3-conv3-pool] x2 (32, 64 channels), fc (64 x size/4 x size/4) -> ``feature_dim`` (the KID features),
+    fc -> classes. ``image_size`` is the input it is trained at (28 for MNIST: 28 -> 14 -> 7)."""
 
-    def __init__(self, *, classes: int = 10, feature_dim: int = 128) -> None:
+    def __init__(self, *, channels: int = 1, image_size: int = 28, classes: int = 10, feature_dim: int = 128) -> None:
         super().__init__()
+        self.channels, self.image_size = channels, image_size
 
         def block(cin: int, cout: int) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(),
                     nn.MaxPool2d(2)]
 
-        self.body = nn.Sequential(*block(1, 32), *block(32, 64), nn.Flatten(),  # 28 -> 14 -> 7
-                                  nn.Linear(64 * 7 * 7, feature_dim), nn.ReLU())
+        self.body = nn.Sequential(*block(channels, 32), *block(32, 64), nn.Flatten(),
+                                  nn.Linear(64 * (image_size // 4) ** 2, feature_dim), nn.ReLU())
         self.head = nn.Linear(feature_dim, classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

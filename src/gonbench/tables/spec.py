@@ -15,7 +15,6 @@ import pandas as pd
 
 from ..config import Label, experiment_labels
 from ..methods import METHODS
-from ..methods.base import RUN_METRICS
 from ..outputs import TABLES
 
 PROTOCOL_SUFFIXES = ("_bn_train", "_bn_eval", "_bn_recal")
@@ -71,7 +70,7 @@ def base_metric(metric: str) -> str:
 
 
 def reports(method: str, metric: str) -> bool:
-    return base_metric(metric) in METHODS.get(method).metrics | RUN_METRICS
+    return base_metric(metric) in METHODS.get(method).reported_metrics()
 
 
 def _title(label: str, lab: Label, group_by: str | None) -> str:

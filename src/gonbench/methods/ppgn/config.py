@@ -29,7 +29,6 @@ class PPGNConfig(MethodConfig):
     d_widths: list[PositiveInt] = field(default_factory=lambda: [256, 256, 256, 512])
     d1_widths: list[PositiveInt] = field(default_factory=lambda: [256, 256, 512])
     encoder: str = ""  # the frozen E: a pretrained network (`gonbench pretrain`); "" = untrained E (unit tests)
-    judge: str = ""  # the independent classifier that scores the samples; "" = no sample scores
     sampler_steps: PositiveInt = 200  # MALA-approx (thesis code: 200 steps, eps 1e-2, 1, 1e-15)
     eps1: NonNegativeFloat = 1e-2
     eps2: NonNegativeFloat = 1.0

@@ -40,7 +40,7 @@ class PPGN(Method):
     Config = PPGNConfig
     paper = "Pakdaman 2018, arXiv:1804.00630 (PPGN-h: Nguyen et al. 2017)"
     image_size = 28
-    network_fields = ("encoder", "judge")
+    network_fields = ("encoder",)  # the sample judge is every run's own field (TrainConfig.judge)
     title, row_group = "vanilla (D)", "Image critic"
     metrics = frozenset({"recon_mse", "recon_sse", "psnr", "ssim", "sample_accuracy", "sample_confidence", "kid",
                          "sampler_seconds", "gen_update_seconds", "critic_iter_seconds"})
