@@ -152,6 +152,15 @@ class PPGN(Method):
         x_hat = self.reconstruct(x)
         return {"recon_mse": M.recon_mse(x_hat, x), "recon_sse": M.recon_sse(x_hat, x), "_recon": x_hat}
 
+    def sample(self, n: int) -> torch.Tensor:
+        """Class-free samples: MALA-approx chains with the prior step only (eps2 = 0), from the global RNG
+        (which evaluation seeds from the run's seed); images in [0, 1]."""
+        cfg = self.cfg
+        h = mala_approx(self.generator, self.encoder, None, steps=cfg.sampler_steps, eps1=cfg.eps1, eps2=0.0,
+                        eps3=cfg.eps3, code_dim=CODE_DIM, chains=n, device=self.train_codes.device)
+        with torch.no_grad():
+            return denormalise(self.generator(h)).clamp(0, 1)
+
     def sample_class(self, classes: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
         """One MALA-approx chain per entry of ``classes``, conditioned through E's softmax; images in [0, 1]."""
         cfg = self.cfg
@@ -161,7 +170,7 @@ class PPGN(Method):
             return denormalise(self.generator(h)).clamp(0, 1)
 
     def evaluation_extras(self, ctx: EvaluationContext) -> EvaluationExtras:
-        """Class-conditional samples (the 10-per-row grid of Fig. 3, kept as samples.png and class_samples.pt),
+        """Class-conditional samples (the 10-per-row grid of Fig. 3, kept as class_samples.png and .pt),
         their scores by the independent judge, and the step timings of training."""
         cfg, device = self.cfg, ctx.val_x.device
         rng = generator(ctx.seed)
@@ -170,7 +179,7 @@ class PPGN(Method):
         samples = self.sample_class(classes, rng)
         extras = EvaluationExtras(
             metrics={"sampler_seconds": time.perf_counter() - t0, "sampler_chains": len(classes)},
-            grids={"samples.png": (class_major_grid(samples, self.data.classes, GRID_COLUMNS), GRID_COLUMNS)},
+            grids={"class_samples.png": (class_major_grid(samples, self.data.classes, GRID_COLUMNS), GRID_COLUMNS)},
             tensors={"class_samples.pt": {"images": (samples * 255).round().to(torch.uint8).cpu(),
                                           "classes": classes.cpu()}})
         if "judge" in ctx.networks:
