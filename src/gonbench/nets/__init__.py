@@ -12,3 +12,6 @@ from .classifier import DigitClassifier  # noqa: E402
 from .ppgn import CodeCritic, Encoder, Generator, ImageCritic  # noqa: E402
 
 __all__ += ["CodeCritic", "DigitClassifier", "Encoder", "Generator", "ImageCritic"]
+from .draw import DrawNet, DrawPass  # noqa: E402
+
+__all__ += ["DrawNet", "DrawPass"]
