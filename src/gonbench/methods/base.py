@@ -137,8 +137,12 @@ class Method(nn.Module, abc.ABC):
         opt = optimizers["main"]
         opt.zero_grad(set_to_none=True)
         out["loss"].sum().backward()
+        self.clip_gradients()
         opt.step()
         return {k: v.detach() for k, v in out.items()}
+
+    def clip_gradients(self) -> None:
+        """Between backward and the optimiser step: nothing by default (DRAW bounds its gradient norm)."""
 
     def pop_step_records(self) -> list[dict]:
         """Records finer than an epoch made since the last call (PPGN: one per generator step, for the

@@ -86,16 +86,10 @@ class DRAW(Method):
         return {"loss": loss, "nll": terms["nll"].mean(), "kl": terms["kl"].mean(),
                 "bpd": M.bits_per_dim(loss, x[0].numel())}
 
-    def train_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
-        """Method.train_step with the gradient norm bounded before the Adam step (T unrolled LSTM steps)."""
-        out = self.training_loss(batch)
-        opt = optimizers["main"]
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
+    def clip_gradients(self) -> None:
+        """The gradient norm bounded before the Adam step (T unrolled LSTM steps)."""
         if self.cfg.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip)
-        opt.step()
-        return {k: v.detach() for k, v in out.items()}
 
     # -- evaluation -------------------------------------------------------------------------------------
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
