@@ -12,3 +12,7 @@ from .classifier import DigitClassifier  # noqa: E402
 from .ppgn import CodeCritic, Encoder, Generator, ImageCritic  # noqa: E402
 
 __all__ += ["CodeCritic", "DigitClassifier", "Encoder", "Generator", "ImageCritic"]
+from .dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
+from .dense import DenseAutoencoder  # noqa: E402
+
+__all__ += ["DCGANDiscriminator", "DCGANGenerator", "DenseAutoencoder"]
