@@ -6,6 +6,8 @@ elbo_bpd: negative ELBO in nats per image divided by (D ln 2), D = C x H x W (GO
 psnr / ssim: data_range = 1, the definitions of torchmetrics (tests compare against it); computed here
 because importing torchmetrics costs seconds in every evaluation job.
 kid: KID on features of a network trained here (the PPGN sample judge), never downloaded Inception weights.
+mmd2: MMD^2 of two samples under a kernel given as an argument (Gaussian sums, inverse multiquadratic, KID's
+polynomial), unbiased by default; prior_mmd (the autoencoders' prior fit) is its value on codes and prior draws.
 total_variation, relative_residual, pieces_used, iou, boundary_f, pixel_error: per-example numbers of the
 piecewise experiments (1-D signals, 2-D masks).
 Functions returning a tensor give one value per example; the tables average them over the validation split.
@@ -13,7 +15,7 @@ Functions returning a tensor give one value per example; the tables average them
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -77,15 +79,71 @@ def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> float:
     return float(score.mean())
 
 
+Kernel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (a [m, d], b [n, d]) -> Gram matrix [m, n]
+
+
+def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """||a_i - b_j||^2 [m, n] by the expansion |a|^2 + |b|^2 - 2 a.b (no square root, so it is differentiable
+    where two points meet; rounding below zero is clamped)."""
+    return (a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1) - 2 * a @ b.T).clamp_min(0)
+
+
+def gaussian_kernel(bandwidths: Sequence[float]) -> Kernel:
+    """k(x, y) = sum over s of exp(-||x - y||^2 / (2 s)): a sum of Gaussian kernels, in the parameterisation of
+    the GMMN paper and its code (Li et al. 2015, Sec. 3), where the bandwidth s divides the squared distance
+    itself (a variance, not a standard deviation)."""
+    scales = [float(s) for s in bandwidths]
+
+    def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        d2 = squared_distances(a, b)
+        return sum(torch.exp(-d2 / (2 * s)) for s in scales)
+
+    return kernel
+
+
+def inverse_multiquadratic_kernel(constants: Sequence[float]) -> Kernel:
+    """k(x, y) = sum over C of C / (C + ||x - y||^2) (WAE, Tolstikhin et al. 2018, Sec. 4: heavier tails than a
+    Gaussian, so codes far from the prior still get a gradient)."""
+    values = [float(c) for c in constants]
+
+    def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        d2 = squared_distances(a, b)
+        return sum(c / (c + d2) for c in values)
+
+    return kernel
+
+
+def polynomial_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """k(x, y) = (x.y / d + 1)^3, the kernel of KID (Binkowski et al. 2018)."""
+    return ((a @ b.T) / a.shape[1] + 1) ** 3
+
+
+def mmd2(a: torch.Tensor, b: torch.Tensor, kernel: Kernel, *, unbiased: bool = True) -> torch.Tensor:
+    """MMD^2 between samples a [m, d] and b [n, d] under ``kernel`` (Gretton et al. 2012), differentiable.
+    Unbiased (the U-statistic, Eq. 3 there): the within-sample means leave out the i = j terms, so it can be
+    negative when the two samples come from one distribution. ``unbiased=False``: the V-statistic, every pair
+    (the squared distance of the two empirical mean embeddings, >= 0; the GMMN paper's training loss)."""
+    m, n = len(a), len(b)
+    k_aa, k_bb, k_ab = kernel(a, a), kernel(b, b), kernel(a, b)
+    if unbiased:
+        within_a = (k_aa.sum() - k_aa.diagonal().sum()) / (m * (m - 1))
+        within_b = (k_bb.sum() - k_bb.diagonal().sum()) / (n * (n - 1))
+    else:
+        within_a, within_b = k_aa.mean(), k_bb.mean()
+    return within_a + within_b - 2 * k_ab.mean()
+
+
 def mmd2_polynomial(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Unbiased MMD^2 between feature sets a [m, d] and b [n, d] under k(x, y) = (x.y / d + 1)^3, the
-    kernel of KID (Binkowski et al. 2018): within-set means exclude the diagonal (i = j) terms."""
-    a, b = a.double(), b.double()
-    m, n, d = len(a), len(b), a.shape[1]
-    k_aa, k_bb, k_ab = ((a @ a.T) / d + 1) ** 3, ((b @ b.T) / d + 1) ** 3, ((a @ b.T) / d + 1) ** 3
-    within_a = (k_aa.sum() - k_aa.diagonal().sum()) / (m * (m - 1))
-    within_b = (k_bb.sum() - k_bb.diagonal().sum()) / (n * (n - 1))
-    return float(within_a + within_b - 2 * k_ab.mean())
+    """Unbiased MMD^2 between feature sets a [m, d] and b [n, d] under KID's polynomial kernel, in float64."""
+    return float(mmd2(a.double(), b.double(), polynomial_kernel))
+
+
+def prior_mmd(codes: torch.Tensor, prior: torch.Tensor) -> float:
+    """How far codes [n, d] are from draws of the prior N(0, I) [m, d]: unbiased MMD^2 (float64) under one
+    Gaussian kernel of bandwidth s = d. For two prior draws E||x - y||^2 = 2d, so the kernel sits at the prior's
+    own scale (the median heuristic); it is a kernel that neither an adversarial nor an IMQ-MMD autoencoder
+    trains on, so the metric favours neither."""
+    return float(mmd2(codes.double(), prior.double(), gaussian_kernel([codes.shape[1]])))
 
 
 def kid(a: torch.Tensor, b: torch.Tensor, *, subsets: int, subset_size: int,

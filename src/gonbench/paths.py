@@ -38,6 +38,7 @@ LOCK = ".lock"  # held while a process trains the run
 RECONSTRUCTIONS = "reconstructions.png"
 SAMPLES = "samples.png"
 CLASS_SAMPLES = "class_samples.pt"
+CODES = "codes.pt"  # validation codes of an autoencoder with a prior, beside prior draws
 
 TABLE_EXTENSIONS = (".md", ".tex", ".csv")
 FIGURE_EXTENSIONS = (".png", ".pdf", ".csv")

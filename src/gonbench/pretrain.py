@@ -1,7 +1,8 @@
 """Networks trained once per profile and reused, frozen, by many runs (``gonbench pretrain``).
 
 PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; independently
-trained classifiers of another architecture (one per dataset, the "judges") score samples. Each network has an
+trained classifiers of another architecture (one per dataset, the "judges") score samples; GMMN+AE matches
+the codes of an autoencoder pretrained per dataset (``<dataset>_autoencoder``, at the runs' 32x32). Each network has an
 ``Objective``: the loss it is trained with and the held-out scores written beside it (``test_accuracy`` for a
 classifier). Each is written as ``<name>.pt`` (state dict + settings) with ``<name>.json`` (scores, time)
 beside it, under results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field
@@ -21,11 +22,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import metrics as M
 from .batches import epoch_batches, to_unit
 from .data import DATASETS, subset
 from .errors import ConfigError
 from .io import load_checkpoint, read_json, torch_save, write_json
 from .nets.classifier import DigitClassifier
+from .nets.dense import DenseAutoencoder
 from .nets.ppgn import Encoder, normalise
 from .paths import Layout, summary_path
 from .registry import Registry
@@ -92,6 +95,38 @@ for _dataset, _size in (("mnist", 28), ("fashion_mnist", 28), ("cifar10", 32)):
         classifier(lambda net, x: net(x)),
         PretrainConfig(dataset=_dataset, image_size=_size, epochs=3, batch_size=64, optimizer="adam", lr=1e-3,
                        seed=2), JUDGE_SOURCE))
+
+
+def autoencoder_objective() -> Objective:
+    """GMMN+AE's autoencoder: binary cross-entropy of the reconstruction, summed over pixels and averaged over the
+    batch (the paper's code); scored by the held-out per-image squared error (metrics.recon_sse) and the same
+    cross-entropy. Pixels in [0, 1], not normalised: the decoder's sigmoid makes them."""
+
+    def loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(net.logits(net.encode(x)), x.flatten(1), reduction="sum") / len(x)
+
+    @torch.no_grad()
+    def scores(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500) -> dict[str, float]:
+        sse, bce = 0.0, 0.0
+        for start in range(0, len(x), batch_size):
+            xb = x[start:start + batch_size]
+            logits = net.logits(net.encode(xb))
+            sse += float(M.recon_sse(torch.sigmoid(logits).view_as(xb), xb).sum())
+            bce += float(F.binary_cross_entropy_with_logits(logits, xb.flatten(1), reduction="sum"))
+        return {"test_recon_sse": sse / max(len(x), 1), "test_bce": bce / max(len(x), 1)}
+
+    return Objective(loss=loss, scores=scores)
+
+
+AUTOENCODER_SOURCE = ("GMMN paper code (yujiali/gmmn train.py, mnist_mmd_code_space): sigmoid layers 1024-32, encoder "
+                      "dropout 0.2/0.5, binary cross-entropy, batch 100, 3,000 SGD steps (~5 epochs of MNIST) after "
+                      "layer-wise pretraining; here trained end to end with Adam (lr 1e-3), no layer-wise pretraining")
+for _dataset in ("mnist", "fashion_mnist", "cifar10"):
+    register_pretrained(PretrainedNet(
+        f"{_dataset}_autoencoder", lambda channels, size: DenseAutoencoder(channels=channels, image_size=size),
+        autoencoder_objective(),
+        PretrainConfig(dataset=_dataset, image_size=32, epochs=5, batch_size=100, optimizer="adam", lr=1e-3, seed=3),
+        AUTOENCODER_SOURCE))
 
 
 def pretrain_config(cfg: dict, name: str) -> PretrainConfig:

@@ -58,6 +58,7 @@ class EvaluationContext:
     networks: Mapping[str, nn.Module] = field(default_factory=dict)
     # per-image outputs of validation_losses whose keys start with "_", by (BatchNorm protocol, key)
     outputs: Mapping[tuple[str, str], torch.Tensor] = field(default_factory=dict)
+    bn_protocol: str = "train"  # the protocol of the run's headline metrics (a metric from ``outputs`` uses its key)
 
 
 @dataclass

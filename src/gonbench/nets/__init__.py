@@ -15,3 +15,8 @@ __all__ += ["CodeCritic", "DigitClassifier", "Encoder", "Generator", "ImageCriti
 from .draw import DrawNet, DrawPass  # noqa: E402
 
 __all__ += ["DrawNet", "DrawPass"]
+
+from .dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
+from .dense import DenseAutoencoder  # noqa: E402
+
+__all__ += ["DCGANDiscriminator", "DCGANGenerator", "DenseAutoencoder"]
