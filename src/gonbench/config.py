@@ -3,7 +3,8 @@
 A profile (config/<profile>.yaml) lists only what differs from the defaults below, each with its reason.
 A run is named by (profile, experiment, method label, dataset, seed); its spec is the merge, later
 winning, of: TrainConfig defaults, the method's Config defaults, the profile's ``threads`` and ``defaults``,
-the profile's ``datasets[<dataset>]``, the experiment's ``set``, its ``method_set[<method>]``, the variant's
+the profile's ``datasets[<dataset>]``, the experiment's ``set``, its ``dataset_set[<dataset>]`` (a dataset's own
+networks, e.g. its judge), its ``method_set[<method>]``, the variant's
 ``set`` and finally ``--set key=value`` overrides. Every value is type- and range-checked against its
 dataclass field, so a bad value fails before any file is written.
 """
@@ -89,6 +90,10 @@ def validate_profile(cfg: dict, source: str = "the profile") -> dict:
                 raise ConfigError(f"{source}: variant {label} of experiment {name} names unknown method "
                                   f"{var['method']!r}; valid choices: {', '.join(METHODS.names())}")
         _check_rows(exp, name, source)
+        unknown = [d for d in exp.get("dataset_set", {}) if d not in exp["datasets"]]
+        if unknown:
+            raise ConfigError(f"{source}: experiment {name}: dataset_set names {', '.join(unknown)}, not a dataset of "
+                              f"this experiment; valid choices: {', '.join(exp['datasets'])}")
         labels = experiment_labels(exp)
         names = set(labels) | {lab.base for lab in labels.values()} | {lab.method for lab in labels.values()}
         for key, subset in exp.get("method_datasets", {}).items():
@@ -237,11 +242,13 @@ def resolve_spec(cfg: dict, *, experiment: str, method: str, dataset: str, seed:
         ("profile defaults", cfg.get("defaults", {})),
         (f"datasets.{dataset}", cfg.get("datasets", {}).get(dataset, {})),
         (f"experiments.{experiment}.set", exp.get("set", {})),
+        (f"experiments.{experiment}.dataset_set.{dataset}", exp.get("dataset_set", {}).get(dataset, {})),
         (f"experiments.{experiment}.method_set.{base_method}", exp.get("method_set", {}).get(base_method, {})),
         (f"variant {method}", variant_set),
         ("--set", overrides if isinstance(overrides, dict) else dict(parse_override(o) for o in overrides or [])),
     ]
-    shared_layers = ("profile defaults", f"datasets.{dataset}", f"experiments.{experiment}.set")
+    shared_layers = ("profile defaults", f"datasets.{dataset}", f"experiments.{experiment}.set",
+                     f"experiments.{experiment}.dataset_set.{dataset}")
     for where, layer in layers:
         for key, value in layer.items():
             if key not in hints:
