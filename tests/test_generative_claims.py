@@ -46,7 +46,7 @@ def within_spread_or_better(a: str, b: str, dataset: str, metric: str) -> bool:
     return ma <= mb + sb
 
 
-CLAIMS = {
+CLAIMS = {  # name -> (does it hold on a dataset, the measured numbers)
     "pixelcnn_nll_below_vae_elbo": (lambda d: stats("pixelcnn", d, "nll_bpd")[0] < stats("vae", d, "elbo_bpd")[0],
                                     lambda d: f"{show('pixelcnn', d, 'nll_bpd')} vs {show('vae', d, 'elbo_bpd')}"),
     "draw_attention_at_most_no_attention": (
@@ -63,13 +63,30 @@ CLAIMS = {
     "mmd_ae_fewer_seconds_per_step": (lambda d: lower("mmd_ae", "aae", d, "step_seconds"),
                                       lambda d: f"{show('mmd_ae', d, 'step_seconds')} vs {show('aae', d, 'step_seconds')}"),
 }
+# where the reading list makes a claim: the PixelRNN paper's comparison is on MNIST, the others on both datasets
+CLAIM_DATASETS = {claim: ("mnist",) if claim.startswith("pixelcnn") else DATASETS for claim in CLAIMS}
 # (claim, dataset) -> the measured numbers where the claim does not hold at quick scale
-DEVIATIONS: dict[tuple[str, str], str] = {}
+DEVIATIONS: dict[tuple[str, str], str] = {
+    ("draw_attention_at_most_no_attention", "mnist"):
+        "-ELBO bits/dim, T=16, 32-d z, 10 epochs of 1,024 images: attention 3.434 +- 0.009 vs no attention "
+        "2.963 +- 0.003 (the attention window has not learnt where to look in 160 steps)",
+    ("draw_attention_at_most_no_attention", "fashion_mnist"):
+        "attention 5.129 +- 0.070 vs no attention 4.678 +- 0.004 bits/dim",
+    ("gmmn_ae_kid_below_gmmn", "mnist"):
+        "KID under the MNIST judge (its penultimate features, 256 samples): GMMN+AE 1032 +- 201 vs GMMN 968 +- 314 (within each "
+        "other's spread: 320 steps do not separate them)",
+    ("gmmn_ae_kid_below_gmmn", "fashion_mnist"):
+        "KID under the Fashion-MNIST judge: GMMN+AE 59.0 +- 7.3 vs GMMN 13.6 +- 12.9 (the pixel-space GMMN "
+        "is better here)",
+    ("mmd_ae_kid_within_aae_spread", "mnist"):
+        "KID: MMD-AE 786 +- 80 vs AAE 551 +- 116 (above the AAE's mean + std, 667); the prior fit and "
+        "seconds per step claims hold on MNIST",
+}
 
 
 @pytest.mark.parametrize("claim,dataset", [
     pytest.param(c, d, id=f"{c}-{d}", marks=[pytest.mark.xfail(strict=True, reason=DEVIATIONS[(c, d)])]
-                 if (c, d) in DEVIATIONS else []) for c in CLAIMS for d in DATASETS])
+                 if (c, d) in DEVIATIONS else []) for c in CLAIMS for d in CLAIM_DATASETS[c]])
 def test_generative_claims(claim, dataset):
     holds, describe = CLAIMS[claim]
     assert holds(dataset), describe(dataset)

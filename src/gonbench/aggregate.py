@@ -47,8 +47,8 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict, experiment: str)
     datasets = ctx.datasets
     runs = runs[runs["experiment"] == experiment] if len(runs) else runs
     ref = reference_values(spec.reference) if spec.reference else {}
-    records = []
-    for row in table_rows(spec, ctx.settings):
+    records, rows = [], table_rows(spec, ctx.settings)
+    for row in rows:
         for dataset in datasets:
             cell = runs[(runs["method_label"] == row.label) & (runs["dataset"] == dataset)] if len(runs) else runs
             for metric, column, _ in metric_columns(spec):
@@ -72,7 +72,8 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict, experiment: str)
         first, metric = frame["method"].iloc[0], frame["metric"].iloc[0]
         reference = frame[(frame["method"] == first) & (frame["metric"] == metric)].set_index("dataset")["eval_seconds_mean"]
         frame[f"eval_seconds_vs_{first}"] = frame["eval_seconds_mean"] / frame["dataset"].map(reference)
-    caption = _caption(spec, runs, cfg, ref)
+    shown = runs[runs["method_label"].isin([row.label for row in rows])] if len(runs) else runs
+    caption = _caption(spec, shown, cfg, ref)  # the settings of the runs the table shows, not the experiment's
     return frame, caption
 
 

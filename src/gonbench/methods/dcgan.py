@@ -39,6 +39,8 @@ def to_tanh_range(x: torch.Tensor) -> torch.Tensor:
 
 @register_method
 class DCGAN(Method):
+    """Strided-convolution GAN: D and G alternate one Adam step each (lr 2e-4, beta1 0.5), non-saturating loss."""
+
     name = "dcgan"
     Config = DCGANConfig
     paper = "Radford, Metz & Chintala, DCGAN, ICLR 2016"
