@@ -114,9 +114,10 @@ def test_uniform_logits_are_eight_bits_per_dim_and_a_peaked_softmax_matches_a_ha
 
 
 def test_widths_that_do_not_split_into_colour_groups_are_one_line():
+    rgb = DataInfo(channels=3, image_size=8, classes=10, train_size=64)
     with pytest.raises(ConfigError, match="hidden=16 does not split into the image's 3 colour groups; valid: a multiple"):
-        build_method("row_lstm", DataInfo(channels=3, image_size=8, classes=10, train_size=64), hidden=16)
-    build_method("row_lstm", DataInfo(channels=3, image_size=8, classes=10, train_size=64), hidden=6, output_hidden=6)
+        build_method("row_lstm", rgb, hidden=16)
+    build_method("row_lstm", rgb, hidden=6, output_hidden=6)
 
 
 # -- runs through the suite's fixtures ----------------------------------------------------------------------
