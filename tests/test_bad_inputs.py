@@ -86,6 +86,27 @@ CLI_ARGS = [  # (extra arguments, what the message must name)
 ]
 
 
+PIXEL_VALUES = [  # (method, --set value, what the message must name): the autoregressive models' settings
+    ("pixelcnn", "hidden=0", "hidden=0 is out of range"), ("pixelcnn", "layers=0", "layers=0 is out of range"),
+    ("row_lstm", "output_hidden=-4", "output_hidden=-4 is out of range"),
+    ("diagonal_bilstm", "hidden=16.5", "hidden=16.5 has the wrong type"),
+    ("row_lstm", "kernel=5", "unknown key 'kernel' in --set for method row_lstm; valid keys: batch_size"),
+]
+
+
+@pytest.mark.parametrize("method,value,names", PIXEL_VALUES, ids=[f"{m}-{v}" for m, v, _ in PIXEL_VALUES])
+def test_a_bad_pixel_model_value_is_one_line_and_writes_nothing(tmp_path, capsys, profile, method, value, names):
+    cfg = yaml.safe_load(profile.read_text())
+    cfg["experiments"]["first"]["methods"].append(method)
+    profile.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "run"
+    args = ["train", "--config", str(profile), *BASE, "--out", str(out), "--set", value]
+    args[args.index("gon")] = method
+    rc, lines = run_cli(capsys, args)
+    assert_one_line(rc, lines, names)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("extra,names", CLI_ARGS, ids=[" ".join(e) for e, _ in CLI_ARGS])
 def test_a_bad_argument_is_one_line(tmp_path, capsys, profile, extra, names):
     out = tmp_path / "run"

@@ -25,7 +25,7 @@ from .seeding import generator, seed_everything
 from .validation import (ALL_PROTOCOLS, PROTOCOLS, batchnorm_layers, batchnorm_mode, record_pass_statistics,
                          validation_pass)
 
-HEADLINE = ("recon_sse", "elbo_bpd", "psnr", "ssim")  # what the CLI prints and cell.json keeps per seed
+HEADLINE = ("recon_sse", "elbo_bpd", "nll_bpd", "psnr", "ssim")  # what the CLI prints and cell.json keeps per seed
 
 
 def evaluate_run(run_dir: str | Path, device: str = "cpu") -> dict:

@@ -6,6 +6,9 @@ discretized_logistic: each 8-bit pixel value k/255 gets the mass of a logistic (
     one learned log-scale per channel) over the bin [k/255 - 1/510, k/255 + 1/510], the edge bins taking
     the tails. A proper discrete likelihood, so bits/dim is comparable across datasets and with other work.
     It is evaluated in log space, so it stays accurate in float32, with a nonzero gradient, far from the mean.
+categorical: a 256-way softmax over the 8-bit values of every sub-pixel (the autoregressive models of
+    van den Oord et al. 2016, whose logits of a sub-pixel depend only on the sub-pixels before it). The product
+    of these conditionals is the image's exact likelihood, over the same 256 levels as the two above.
 """
 from __future__ import annotations
 
@@ -66,6 +69,17 @@ def discretized_logistic_log_probs(mean: torch.Tensor, log_scale: torch.Tensor, 
     midpoint = mid - 2 * F.softplus(mid) - log_scale - math.log(255)
     interior = torch.where(d < MIDPOINT_BELOW, midpoint, interior)
     return torch.where(x < HALF_BIN, log_upper, torch.where(x > 1 - HALF_BIN, log_lower, interior))
+
+
+def categorical_log_probs(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-sub-pixel log P(x) (nats) [B, C, H, W] of images in [0, 1] under logits [B, C, 256, H, W]."""
+    levels = (x * 255).round().long().unsqueeze(2)  # the likelihood is over the 256 levels
+    return torch.log_softmax(logits, 2).gather(2, levels).squeeze(2)
+
+
+def categorical_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Summed -log P(x) per image [B] (nats): the exact negative log-likelihood of an autoregressive model."""
+    return -categorical_log_probs(logits, x).flatten(1).sum(1)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

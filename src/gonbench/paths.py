@@ -39,6 +39,7 @@ RECONSTRUCTIONS = "reconstructions.png"
 SAMPLES = "samples.png"
 CLASS_SAMPLES = "class_samples.pt"
 CODES = "codes.pt"  # validation codes of an autoencoder with a prior, beside prior draws
+COMPLETIONS = "completions.pt"  # validation images and their bottom halves drawn by an autoregressive model
 
 TABLE_EXTENSIONS = (".md", ".tex", ".csv")
 FIGURE_EXTENSIONS = (".png", ".pdf", ".csv")
