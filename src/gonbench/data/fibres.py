@@ -86,15 +86,15 @@ class FibreBundle:
         values[:, outside] = signals[:, self.cell[outside]]
         return values
 
+    def noisy_signals(self, images: np.ndarray, noise_std: float, rng: np.random.Generator) -> np.ndarray:
+        """Fibre signals [N, n] of HR images [N, H, W] (float) with additive Gaussian noise of ``noise_std``."""
+        signals = self.signals(images.reshape(len(images), -1).astype(np.float64))
+        return signals + rng.normal(0.0, noise_std, signals.shape) if noise_std > 0 else signals
+
     def simulate(self, images: np.ndarray, noise_std: float, rng: np.random.Generator,
                  kind: str = "linear") -> np.ndarray:
-        """Simulated LR images [N, H, W] of HR images [N, H, W] (float): cell means, plus Gaussian noise of
-        ``noise_std``, interpolated back (``kind``)."""
-        n = len(images)
-        signals = self.signals(images.reshape(n, -1).astype(np.float64))
-        if noise_std > 0:
-            signals = signals + rng.normal(0.0, noise_std, signals.shape)
-        return self.interpolate(signals, kind).reshape(images.shape)
+        """Simulated LR images [N, H, W] of HR images [N, H, W] (float): noisy cell means interpolated back."""
+        return self.interpolate(self.noisy_signals(images, noise_std, rng), kind).reshape(images.shape)
 
 
 def default_bundle(size: int) -> FibreBundle:
@@ -106,9 +106,7 @@ def fibre_pairs(hr: torch.Tensor, bundle: FibreBundle, noise_std: float, seed: i
     """uint8 HR images [N, 1, H, W] -> uint8 [N, 3, H, W]: linear LR, cubic LR (the same noisy fibre signals)
     and HR. The noise of image i depends only on (seed, i)."""
     x = hr[:, 0].double().numpy() / 255.0
-    n = len(x)
-    rng = np.random.default_rng(seed)
-    signals = bundle.signals(x.reshape(n, -1)) + rng.normal(0.0, noise_std, (n, len(bundle.fibres)))
+    signals = bundle.noisy_signals(x, noise_std, np.random.default_rng(seed))
     lr = [bundle.interpolate(signals, kind).reshape(x.shape) for kind in ("linear", "cubic")]
     to_uint8 = lambda a: torch.from_numpy(np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8))  # noqa: E731
     return torch.stack([to_uint8(lr[0]), to_uint8(lr[1]), hr[:, 0]], 1)

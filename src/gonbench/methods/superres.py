@@ -91,9 +91,6 @@ class Interpolation(SuperResolution):
     def train_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
         return {"loss": torch.zeros((), device=batch["x"].device)}
 
-    def super_resolve(self, lr: torch.Tensor) -> torch.Tensor:
-        return lr
-
     def estimate(self, x: torch.Tensor) -> torch.Tensor:
         return pair(x, LR_CUBIC if self.cfg.interpolation == "cubic" else LR_LINEAR)[0]
 
