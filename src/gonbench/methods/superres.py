@@ -33,10 +33,10 @@ def pair(x: torch.Tensor, lr_channel: int = LR_LINEAR) -> tuple[torch.Tensor, to
     return x[:, lr_channel:lr_channel + 1], x[:, HR:HR + 1]
 
 
-def check_pairs(name: str, data: DataInfo) -> None:
-    if data.channels != 3:
-        raise ConfigError(f"{name} needs (LR, LR cubic, HR) images with 3 channels, the data has {data.channels}; "
-                          f"valid datasets: coil20_fibres")
+def check_pairs(method: Method, data: DataInfo) -> None:
+    if data.channels != method.channels:
+        raise ConfigError(f"{method.name} needs (LR, LR cubic, HR) images with {method.channels} channels, the data "
+                          f"has {data.channels}; valid datasets: coil20_fibres")
 
 
 class SuperResolution(Method):
@@ -44,6 +44,7 @@ class SuperResolution(Method):
 
     row_group = "Super-resolution"
     metrics = SR_METRICS
+    channels = 3  # LR_LINEAR, LR_CUBIC, HR
 
     def super_resolve(self, lr: torch.Tensor) -> torch.Tensor:
         """The HR estimate [B, 1, H, W] of interpolated LR images [B, 1, H, W] (cubic ones for the baseline)."""
@@ -83,7 +84,7 @@ class Interpolation(SuperResolution):
 
     def __init__(self, cfg: InterpolationConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        check_pairs(self.name, data)
+        check_pairs(self, data)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {}
@@ -108,7 +109,7 @@ class SRNet(SuperResolution):
 
     def __init__(self, cfg: SRConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        check_pairs(self.name, data)
+        check_pairs(self, data)
         if cfg.patch_size is not None and cfg.patch_size > data.image_size:
             raise ConfigError(f"patch_size={cfg.patch_size} is larger than the {data.image_size}px images; "
                               f"valid: patch_size <= image_size, or null for whole images")
