@@ -70,3 +70,11 @@ def nonsaturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """-log D(fake) averaged over the batch: the non-saturating generator loss (Goodfellow et al. 2014, Sec. 3),
     which DCGAN trains with and whose gradient stays large while D rejects the samples."""
     return F.softplus(-fake_logits).mean()
+
+
+def l1_ssim_loss(x_hat: torch.Tensor, x: torch.Tensor, ssim_weight: float = 1.0) -> dict[str, torch.Tensor]:
+    """The super-resolution loss of Ravì et al. (2018): mean absolute error + ssim_weight * (1 - mean SSIM),
+    SSIM the suite's (metrics.ssim_map, differentiable); returns the loss and both terms."""
+    l1 = (x_hat - x).abs().mean()
+    ssim = M.ssim_map(x_hat, x).mean()
+    return {"loss": l1 + ssim_weight * (1 - ssim), "l1": l1.detach(), "ssim": ssim.detach()}

@@ -4,7 +4,9 @@ recon_sse: squared error summed over C x H x W per image, then averaged over ima
 recon_mse: the same per pixel (PPGN reconstructions); mse: per sample of a 1-D signal (denoisers).
 elbo_bpd: negative ELBO in nats per image divided by (D ln 2), D = C x H x W (GON paper, Table 2).
 psnr / ssim: data_range = 1, the definitions of torchmetrics (tests compare against it); computed here
-because importing torchmetrics costs seconds in every evaluation job.
+because importing torchmetrics costs seconds in every evaluation job. ssim_map is SSIM per pixel, differentiable
+(the super-resolution loss); psnr_images / ssim_images per image.
+gcf: the global contrast factor (Matkovic et al. 2005); sr_composite: SSIM and GCF in one super-resolution score.
 kid: KID on features of a network trained here (the PPGN sample judge), never downloaded Inception weights.
 mmd2: MMD^2 of two samples under a kernel given as an argument (Gaussian sums, inverse multiquadratic, KID's
 polynomial), unbiased by default; prior_mmd (the autoencoders' prior fit) is its value on codes and prior draws.
@@ -60,23 +62,96 @@ def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     return g / g.sum()
 
 
-def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> float:
-    """Mean SSIM (Wang et al. 2004): 11x11 Gaussian window, sigma 1.5, k1 = .01, k2 = .03, data range 1,
-    reflect-padded borders, averaged over pixels, channels and images (torchmetrics' convention)."""
-    a, b = x_hat.clamp(0, 1).double(), x.double()
-    c = a.shape[1]
-    g = _gaussian_window().to(a.device)
+def ssim_map(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-pixel SSIM [B, C, H, W] (Wang et al. 2004): 11x11 Gaussian window, sigma 1.5, k1 = .01, k2 = .03,
+    data range 1, reflect-padded borders. Differentiable and in the inputs' dtype, so a loss can use it;
+    ``ssim`` is its mean (clamped, in float64)."""
+    c = x_hat.shape[1]
+    g = _gaussian_window().to(device=x_hat.device, dtype=x_hat.dtype)
     rows, cols = g.view(1, 1, 11, 1).expand(c, 1, 11, 1), g.view(1, 1, 1, 11).expand(c, 1, 1, 11)
 
     def blur(t: torch.Tensor) -> torch.Tensor:  # the 2-D Gaussian is separable: two 1-D passes, ~5x cheaper
         return F.conv2d(F.conv2d(F.pad(t, (5, 5, 5, 5), mode="reflect"), rows, groups=c), cols, groups=c)
 
-    mu_a, mu_b = blur(a), blur(b)
-    var_a, var_b = (blur(a * a) - mu_a**2).clamp_min(0), (blur(b * b) - mu_b**2).clamp_min(0)
-    cov = blur(a * b) - mu_a * mu_b
+    mu_a, mu_b = blur(x_hat), blur(x)
+    var_a, var_b = (blur(x_hat * x_hat) - mu_a**2).clamp_min(0), (blur(x * x) - mu_b**2).clamp_min(0)
+    cov = blur(x_hat * x) - mu_a * mu_b
     c1, c2 = 0.01**2, 0.03**2
-    score = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
-    return float(score.mean())
+    return ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+
+
+def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> float:
+    """Mean SSIM averaged over pixels, channels and images (torchmetrics' convention), x_hat clamped to [0, 1]."""
+    return float(ssim_map(x_hat.clamp(0, 1).double(), x.double()).mean())
+
+
+def ssim_images(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean SSIM per image [B] (float64, x_hat clamped to [0, 1]); their mean over a set is ``ssim``."""
+    return ssim_map(x_hat.clamp(0, 1).double(), x.double()).mean((1, 2, 3))
+
+
+def psnr_images(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """PSNR per image [B], data range 1: 10 log10(1 / MSE) of each image (the super-resolution literature's
+    average over test images, unlike ``psnr`` over the pooled set)."""
+    mse = ((x_hat.clamp(0, 1).double() - x.double()) ** 2).mean((1, 2, 3))
+    return 10 * torch.log10(1.0 / mse)
+
+
+GCF_RESOLUTIONS = 9  # Matkovic et al.: the original image and 8 halvings (1024x768 down to 4x3)
+
+
+def gcf_weight(i: int) -> float:
+    """Weight of resolution i = 1 .. 9 in the global contrast factor (Matkovic et al. 2005, fitted to their
+    perceptual study): (-0.406385 i/9 + 0.334573) i/9 + 0.0877526."""
+    t = i / 9
+    return (-0.406385 * t + 0.334573) * t + 0.0877526
+
+
+def local_contrast(lum: torch.Tensor) -> torch.Tensor:
+    """Per-pixel local contrast [B, 1, H, W] of perceptual luminance [B, 1, H, W]: the mean absolute difference to
+    the 4-neighbours a pixel has (edge pixels average the neighbours that exist)."""
+    diff = torch.zeros_like(lum)
+    count = torch.zeros_like(lum)
+    dv = (lum[..., 1:, :] - lum[..., :-1, :]).abs()
+    dh = (lum[..., :, 1:] - lum[..., :, :-1]).abs()
+    for d, lo, hi in ((dv, (..., slice(1, None), slice(None)), (..., slice(None, -1), slice(None))),
+                      (dh, (..., slice(None), slice(1, None)), (..., slice(None), slice(None, -1)))):
+        diff[lo] += d
+        diff[hi] += d
+        count[lo] += 1
+        count[hi] += 1
+    return diff / count.clamp_min(1)
+
+
+def gcf(x: torch.Tensor, gamma: float = 2.2) -> torch.Tensor:
+    """Global contrast factor per image [B] of images [B, C, H, W] in [0, 1] (Matkovic, Neumann, Neumann,
+    Psik & Purgathofer, "Global Contrast Factor - a New Approach to Image Contrast", 2005). Linear luminance
+    l = x^gamma (channels averaged first), perceptual luminance L = 100 sqrt(l); the average local contrast C_i
+    of L at resolution i; GCF = sum_i w_i C_i (``gcf_weight``). Resolution 1 is the image, each next one
+    averages 2x2 blocks of linear luminance (an odd last row or column is dropped), for at most 9 resolutions
+    and while both sides are at least 2 pixels (a 64x64 image has 6)."""
+    lin = x.double().clamp(0, 1).mean(1, keepdim=True) ** gamma
+    total = torch.zeros(len(x), dtype=torch.float64, device=x.device)
+    for i in range(1, GCF_RESOLUTIONS + 1):
+        if min(lin.shape[-2:]) < 2:
+            break
+        total = total + gcf_weight(i) * local_contrast(100 * lin.sqrt()).mean((1, 2, 3))
+        lin = F.avg_pool2d(lin, 2)
+    return total
+
+
+def gcf_ratio(gcf_hat: torch.Tensor, gcf_ref: torch.Tensor) -> torch.Tensor:
+    """min(GCF, GCF_HR) / max(GCF, GCF_HR) per image: 1 when an estimate has the HR image's global contrast,
+    lower whether contrast is lost (blur) or invented (noise, artefacts)."""
+    return torch.minimum(gcf_hat, gcf_ref) / torch.maximum(gcf_hat, gcf_ref).clamp_min(1e-12)
+
+
+def sr_composite(ssim_values: torch.Tensor, gcf_hat: torch.Tensor, gcf_ref: torch.Tensor) -> torch.Tensor:
+    """One score of structure and contrast per image [B]: (SSIM + gcf_ratio) / 2, in [0, 1] for SSIM >= 0.
+    Ravì et al. (2018) fuse SSIM and GCF into a composite score after normalising each; their exact formula is
+    not reproduced here, so this one is ours: GCF alone rewards any added contrast, noise included, so it
+    enters as agreement with the HR image's."""
+    return (ssim_values + gcf_ratio(gcf_hat, gcf_ref)) / 2
 
 
 Kernel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (a [m, d], b [n, d]) -> Gram matrix [m, n]

@@ -22,6 +22,7 @@ from .celeba import load_celeba
 from .cifar import load_cifar10
 from .coil20 import load_coil20
 from .digits import load_digits
+from .fibres import load_coil20_fibres
 from .files import file_digest, resolve_data_root
 from .mnist import FASHION_MNIST_FOLDER, MNIST_FOLDER, load_fashion_mnist, load_mnist
 from .signals import TRAIN, VAL, load_gaussian_codes, load_piecewise_constant, load_piecewise_linear
@@ -54,6 +55,9 @@ for info in (
     DatasetInfo("celeba", "CelebA", 3, 1, load_celeba, False, (162770, 19867), folder=celeba.FOLDER),
     DatasetInfo("smallnorb", "SmallNORB", 1, 5, load_smallnorb, False, (24300, 24300), folder=smallnorb.FOLDER),
     DatasetInfo("coil20", "COIL-20", 1, 20, load_coil20, False, (1152, 288), folder=coil20.FOLDER),
+    # super-resolution pairs: (LR linear, LR cubic, HR) on the channel axis, validation objects held out (fibres.py)
+    DatasetInfo("coil20_fibres", "COIL-20, simulated fibre-bundle LR", 3, 20, load_coil20_fibres, False, (1152, 288),
+                folder=coil20.FOLDER),
     DatasetInfo("digits", "digits (sklearn)", 1, 10, load_digits, True, (1438, 359)),
     # generated: float signals [N, 1, 1, n]
     DatasetInfo("piecewise_constant", "piecewise constant", 1, 1, load_piecewise_constant, True, (TRAIN, VAL), True),

@@ -91,6 +91,7 @@ class Method(nn.Module, abc.ABC):
     # The default is what the default ``validation_losses`` gives (a reconstruction, scored by SSE, PSNR, SSIM).
     metrics: ClassVar[frozenset[str]] = frozenset({"recon_sse", "psnr", "ssim"})
     image_size: ClassVar[int | None] = None  # set when the method's networks fix the resolution (PPGN: 28)
+    channels: ClassVar[int | None] = None  # set when the method reads a fixed channel layout (super-resolution pairs: 3)
     # seed_stackable promises that S seeds trained as one grouped model (DataInfo.seeds = S, built by
     # gonbench.seedstack: every channel axis holds the S networks one after the other, inputs [B, S*C, H, W])
     # give each seed exactly the updates it would get alone, up to floating-point summation order. It holds

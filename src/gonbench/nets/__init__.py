@@ -20,3 +20,6 @@ from .dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from .dense import DenseAutoencoder  # noqa: E402
 
 __all__ += ["DCGANDiscriminator", "DCGANGenerator", "DenseAutoencoder"]
+from .superres import EDSR, FSRCNN, SRDiscriminator  # noqa: E402
+
+__all__ += ["EDSR", "FSRCNN", "SRDiscriminator"]
