@@ -154,7 +154,7 @@ def verify(bundle: Path, profile: str, stage: Path) -> tuple[dict, str]:
 
 
 def _reason(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
 
 
 def _check_runs(manifest: dict, stage: Path) -> None:
