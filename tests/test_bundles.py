@@ -18,7 +18,7 @@ import pytest
 import torch
 import yaml
 
-from gonbench import aggregate, paths
+from gonbench import aggregate, paths, publish
 from gonbench.bundles import cell_is_imported, export_bundle, manifest as mf
 from gonbench.cell import cell_specs
 from gonbench.cli import main
@@ -296,3 +296,23 @@ def test_export_never_takes_locks_temporaries_or_superseded_runs(tmp_path, expor
                 or n.endswith(".tmp") or "superseded" in n]
     assert paths.CHECKPOINT not in {Path(n).name for n in names}  # only with --with-checkpoints
     assert export_bundle(cfg, tmp_path / "again.tar.gz", progress=False).bundle_id == done.bundle_id
+
+
+def test_publish_writes_the_bundle_tables_only_when_the_grids_are_too_large_and_else_leaves_it_out(
+        tmp_path, capsys, monkeypatch, exporter):
+    cfg, _ = exporter
+    layout = Layout.of(cfg)
+    monkeypatch.chdir(tmp_path)  # published/ is relative to the checkout
+    for seed in (0, 1):
+        (layout.run(RunKey(*CELL, seed)) / paths.RECONSTRUCTIONS).write_bytes(torch.randint(0, 255, (1 << 16,),
+                                                                            dtype=torch.uint8).numpy().tobytes())
+    assert publish.publish_bundle(cfg) == [layout.published_bundle()]
+    assert paths.RECONSTRUCTIONS in {Path(m.name).name for m, _ in members_of(layout.published_bundle())}
+    monkeypatch.setattr(publish, "MAX_BUNDLE_BYTES", 64 << 10)
+    assert publish.publish_bundle(cfg) == [layout.published_bundle()]
+    names = {Path(m.name).name for m, _ in members_of(layout.published_bundle())}
+    assert paths.RECONSTRUCTIONS not in names and paths.METRICS in names and paths.CHECKPOINT not in names
+    monkeypatch.setattr(publish, "MAX_BUNDLE_BYTES", 100)
+    capsys.readouterr()
+    assert publish.publish_bundle(cfg) == [] and not layout.published_bundle().exists()
+    assert "tables only: over the 0 MB" in capsys.readouterr().err

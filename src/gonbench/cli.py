@@ -175,7 +175,8 @@ def cmd_export(args) -> None:
     cfg = _profile_cfg(args)
     done = export_bundle(cfg, Path(args.out) if args.out else None, experiments=args.experiment,
                          methods=args.method, datasets=args.dataset, seeds=args.seed,
-                         checkpoints=args.with_checkpoints, progress=not args.no_progress)
+                         checkpoints=args.with_checkpoints, tables_only=args.tables_only,
+                         progress=not args.no_progress)
     if done.skipped:
         note(f"{done.skipped} selected runs are not finished and evaluated under profile {cfg['profile']}; "
              f"left out")
@@ -320,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dataset", action="append", default=None, help="only these datasets (repeatable)")
     sp.add_argument("--seed", action="append", type=int, default=None, help="only these seeds (repeatable)")
     sp.add_argument("--with-checkpoints", action="store_true", help="also the last checkpoint of each run")
+    sp.add_argument("--tables-only", action="store_true",
+                    help="leave out image grids and tensor files (tables and curves still regenerate)")
     sp.add_argument("--out", default=None, help=f"archive (default <results>/bundles/<profile>{paths.BUNDLE_SUFFIX})")
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_export)

@@ -63,22 +63,25 @@ def publish(cfg: dict, readme: Path = Path(paths.README)) -> list[Path]:
 
 def publish_bundle(cfg: dict) -> list[Path]:
     """Write the profile's runs, without checkpoints, to published/<profile>/bundle.tar.gz when the bundle
-    stays under MAX_BUNDLE_BYTES; otherwise say its size and leave it out (removing an older one)."""
+    stays under MAX_BUNDLE_BYTES; if it does not, the same runs without image grids and tensor files (what
+    every table needs); if neither does, say their sizes and leave it out (removing an older one)."""
     layout = Layout.of(cfg)
     target = layout.published_bundle()
+    sizes = []
     with tempfile.TemporaryDirectory(prefix="gonbench-publish-") as tmp:
-        done = export_bundle(cfg, Path(tmp) / target.name, progress=False)
-        if done.size > MAX_BUNDLE_BYTES:
-            target.unlink(missing_ok=True)
-            note(f"the bundle of profile {cfg['profile']} is {done.size / 2**20:.1f} MB, over the "
-                 f"{MAX_BUNDLE_BYTES / 2**20:.0f} MB a tracked file may take; left out of {layout.published()} "
-                 f"(share it with gonbench export)")
-            return []
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(done.path, target)
-    note(f"bundle {done.bundle_id} of profile {cfg['profile']}: {done.runs} runs, {done.size / 2**20:.2f} MB "
-         f"-> {target}")
-    return [target]
+        for tables_only in (False, True):
+            done = export_bundle(cfg, Path(tmp) / f"{tables_only}.tar.gz", tables_only=tables_only, progress=False)
+            sizes.append(f"{done.size / 2**20:.1f} MB{' tables only' if tables_only else ''}")
+            if done.size <= MAX_BUNDLE_BYTES:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(done.path, target)
+                note(f"bundle {done.bundle_id} of profile {cfg['profile']}: {done.runs} runs"
+                     f"{' (tables only)' if tables_only else ''}, {done.size / 2**20:.2f} MB -> {target}")
+                return [target]
+    target.unlink(missing_ok=True)
+    note(f"the bundle of profile {cfg['profile']} is {', '.join(sizes)}: over the {MAX_BUNDLE_BYTES / 2**20:.0f} MB "
+         f"a tracked file may take, so it is left out of {layout.published()} (share it with gonbench export)")
+    return []
 
 
 def readme_tables(layout: Layout, tables: list[str]) -> str:

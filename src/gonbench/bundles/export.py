@@ -26,8 +26,8 @@ from ..io import read_json, save_with
 from ..paths import Layout, RunKey
 from ..rundir import is_evaluated
 from ..runtime import git_state
-from .manifest import CHECKPOINT_FILES, FORMAT, IMAGE_GRID, MANIFEST, RUN_FILES, bundle_id, member_name, \
-    run_environment, run_name
+from .manifest import CHECKPOINT_FILES, FORMAT, IMAGE_GRID, MANIFEST, RUN_FILES, TABLE_FILES, bundle_id, \
+    member_name, run_environment, run_name
 
 
 @dataclass(frozen=True)
@@ -75,17 +75,22 @@ def selected_runs(cfg: dict, experiments=None, methods=None, datasets=None, seed
     return keys
 
 
-def run_files(run_dir: Path, checkpoints: bool) -> list[Path]:
-    names = RUN_FILES + (CHECKPOINT_FILES if checkpoints else ())
+def run_files(run_dir: Path, checkpoints: bool, tables_only: bool = False) -> list[Path]:
+    """The files of a run that travel: all it keeps (checkpoints if asked), or only what tables and curves
+    read (no image grids or tensor files)."""
+    names = (TABLE_FILES if tables_only else RUN_FILES) + (CHECKPOINT_FILES if checkpoints else ())
     files = [run_dir / n for n in names if (run_dir / n).is_file()]
-    files += sorted(p for p in run_dir.glob("*.png") if IMAGE_GRID.match(p.name) and p.name not in names)
+    if not tables_only:
+        files += sorted(p for p in run_dir.glob("*.png") if IMAGE_GRID.match(p.name) and p.name not in names)
     return files
 
 
 def export_bundle(cfg: dict, out: Path | None = None, *, experiments=None, methods=None, datasets=None,
-                  seeds=None, checkpoints: bool = False, progress: bool = True) -> Exported:
+                  seeds=None, checkpoints: bool = False, tables_only: bool = False,
+                  progress: bool = True) -> Exported:
     """Write the selected runs that are finished and evaluated under this profile (a run directory holding
-    another spec's run, a superseded one, is never exported) and return what was written."""
+    another spec's run, a superseded one, is never exported) and return what was written. ``tables_only``
+    leaves out the image grids and tensor files: the tables and curve figures still regenerate from it."""
     layout = Layout.of(cfg)
     out = Path(out) if out is not None else layout.bundle()
     keys = selected_runs(cfg, experiments, methods, datasets, seeds)
@@ -94,7 +99,7 @@ def export_bundle(cfg: dict, out: Path | None = None, *, experiments=None, metho
         (spec,) = cell_specs(cfg, key.experiment, key.method_label, key.dataset, [key.seed])
         run_dir = layout.run(key)
         if is_evaluated(run_dir, spec):
-            chosen.append((key, spec, run_files(run_dir, checkpoints)))
+            chosen.append((key, spec, run_files(run_dir, checkpoints, tables_only)))
     if not chosen:
         raise ConfigError(f"none of the {len(keys)} selected runs of profile {cfg['profile']} is finished and "
                           f"evaluated under {layout.results}; build them first (snakemake --configfile ...)")
@@ -116,7 +121,7 @@ def export_bundle(cfg: dict, out: Path | None = None, *, experiments=None, metho
                     members.append({"path": name, "size": size, "sha256": reader.digest.hexdigest()})
                 runs.append({"run": run_name(key), "config_hash": spec["config_hash"],
                              **run_environment(read_json(layout.run(key) / paths.METRICS))})
-            manifest = {"format": FORMAT, "profile": cfg["profile"], "checkpoints": checkpoints,
+            manifest = {"format": FORMAT, "profile": cfg["profile"], "checkpoints": checkpoints, "tables_only": tables_only,
                         "producer": {"gonbench": version("gonbench"), **git_state()}, "runs": runs, "members": members}
             data = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
             tar.addfile(_info(MANIFEST, len(data)), io.BytesIO(data))

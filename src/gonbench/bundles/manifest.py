@@ -19,6 +19,7 @@ LOCAL = "local"  # the source of a run trained in this checkout
 # temporary files of a write, diverged.json or the previous checkpoint
 RUN_FILES = (paths.CONFIG, paths.METRICS, paths.TRAIN_SUMMARY, paths.LOG, paths.STEPS, paths.RECONSTRUCTIONS,
              paths.SAMPLES, paths.CLASS_SAMPLES, paths.CODES)
+TABLE_FILES = (paths.CONFIG, paths.METRICS, paths.TRAIN_SUMMARY, paths.LOG, paths.STEPS)  # all tables and curves read
 CHECKPOINT_FILES = (paths.CHECKPOINT,)
 REQUIRED = (paths.CONFIG, paths.METRICS, paths.TRAIN_SUMMARY)  # a finished, evaluated run
 IMAGE_GRID = re.compile(r"^[A-Za-z0-9_-]+\.png$")  # the image grids evaluations write beside the metrics
