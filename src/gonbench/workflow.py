@@ -104,6 +104,9 @@ class Plan:
     def report_files(self, experiment: str | None = None) -> list[str]:
         return [str(f) for name in self.outputs(experiment) for f in self.report_files_of(name)]
 
+    def table_files(self) -> list[str]:
+        return [f for name in self.outputs() if name in table_names() for f in self.report_files_of(name)]
+
     def report_files_of(self, name: str) -> list[str]:
         return [str(f) for f in output_files(self.cfg, name)]
 
