@@ -24,7 +24,7 @@ include: "rules/report.smk"
 # Cheap jobs run where Snakemake runs, never on a cluster's GPU partition (the `localrules:` directive as a
 # call: the table/figure rules and the experiment targets are named from the profile).
 workflow.localrules(
-    "all", "prepare_data", "publish", *OUTPUT_RULES, *config["experiments"]
+    "all", "tables", "prepare_data", "publish", *OUTPUT_RULES, *config["experiments"]
 )
 
 
@@ -32,6 +32,13 @@ rule all:
     default_target: True
     input:
         PLAN.report_files(),
+
+
+# Every table of the profile, no figure: after `gonbench import` of a bundle, this regenerates them all
+# without training (figures that draw from a model need the bundle's checkpoints).
+rule tables:
+    input:
+        PLAN.table_files(),
 
 
 # One target per experiment, named after it: `snakemake table1 ...` builds that experiment's reports only.

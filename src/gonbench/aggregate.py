@@ -60,6 +60,7 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict, experiment: str)
                 record["mean"], record["std"] = _stats(shown.dropna())
                 record.update(n_seeds=len(raw.dropna()),
                               seeds=" ".join(str(s) for s in sorted(cell["seed"])) if len(cell) else "",
+                              **_sources(cell),
                               paper_mean=paper[0] if paper else float("nan"),
                               paper_std=paper[1] if paper and len(paper) > 1 else float("nan"))
                 if spec.unit is not None:
@@ -75,6 +76,30 @@ def build_table(spec: TableSpec, runs: pd.DataFrame, cfg: dict, experiment: str)
     shown = runs[runs["method_label"].isin([row.label for row in rows])] if len(runs) else runs
     caption = _caption(spec, shown, cfg, ref)  # the settings of the runs the table shows, not the experiment's
     return frame, caption
+
+
+def _sources(cell: pd.DataFrame) -> dict:
+    """Where a cell's runs came from (each value once, space-separated): local or bundle ids, the commits
+    and devices that produced them."""
+    def joined(col: str) -> str:
+        return " ".join(sorted({str(v) for v in cell[col].dropna()})) if len(cell) and col in cell else ""
+
+    return {"source": joined("source"), "source_commit": joined("source_commit"),
+            "source_device": joined("source_device")}
+
+
+def sources_note(runs: pd.DataFrame) -> str:
+    """A caption sentence when a table's runs come from more than one place (local and bundles)."""
+    if not len(runs) or "source" not in runs or runs["source"].nunique() < 2:
+        return ""
+    parts = []
+    for source, group in runs.groupby("source"):
+        where = ", ".join(sorted({f"commit {str(c)[:10]} on {d}" for c, d in
+                                  zip(group["source_commit"], group["source_device"])}))
+        parts.append(f"{'trained here' if source == 'local' else f'bundle {source}'} ({len(group)} runs; {where})")
+    foreign = int(runs["source_foreign"].sum()) if "source_foreign" in runs else 0
+    tail = f"; {foreign} imported with --force under another spec" if foreign else ""
+    return f"Runs from several sources: {'; '.join(parts)}{tail} (the CSV's source columns give each cell's)."
 
 
 def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
@@ -111,6 +136,8 @@ def _caption(spec: TableSpec, runs: pd.DataFrame, cfg: dict, ref: dict) -> str:
         parts.append(spec.note)
     if ref:
         parts.append(f"Paper column: {ref.get('source', '')}, {ref.get('metric', '')}. {_dataset_note(cfg, runs, ref)}")
+    if sources_note(runs):
+        parts.append(sources_note(runs))
     return " ".join(parts)
 
 

@@ -1,4 +1,5 @@
-"""``gonbench train|evaluate|prepare|pretrain|aggregate|figures|golden|list|check``: what the Snakefile rules call.
+"""``gonbench train|evaluate|prepare|pretrain|aggregate|figures|golden|list|check|export|import``: what the
+Snakefile rules call, and the sharing of finished runs as bundles.
 
 Errors a user can fix (unknown names, bad values, missing or corrupt files, a diverged run) end the
 command with a one-line message and exit status 2 (1 for a diverged run), never a traceback. An unexpected
@@ -15,6 +16,7 @@ from pathlib import Path
 import torch
 
 from . import paths
+from .bundles import export_bundle, import_bundle
 from .cell import cell_specs, run_cell
 from .config import check_grid, experiment_seeds, experiment_variants, load_profile
 from .data import DATASETS, load_prepared, resolve_data_root
@@ -169,6 +171,31 @@ def cmd_publish(args) -> None:
         print(path)
 
 
+def cmd_export(args) -> None:
+    cfg = _profile_cfg(args)
+    done = export_bundle(cfg, Path(args.out) if args.out else None, experiments=args.experiment,
+                         methods=args.method, datasets=args.dataset, seeds=args.seed,
+                         checkpoints=args.with_checkpoints, tables_only=args.tables_only,
+                         progress=not args.no_progress)
+    if done.skipped:
+        note(f"{done.skipped} selected runs are not finished and evaluated under profile {cfg['profile']}; "
+             f"left out")
+    print(f"{done.path}: bundle {done.bundle_id}, {done.runs} runs of profile {cfg['profile']}, "
+          f"{done.size / 2**20:.2f} MB{' with checkpoints' if args.with_checkpoints else ''}")
+
+
+def cmd_import(args) -> int:
+    """Exit status 0 when every run of the bundle is placed or already here, 1 when some were not placed."""
+    cfg = _profile_cfg(args)
+    done = import_bundle(cfg, Path(args.bundle), force=args.force, replace=args.replace)
+    for line in done.not_placed:
+        note(line)
+    print(f"bundle {done.bundle_id}: placed {len(done.placed)} runs under {Layout.of(cfg).results}, "
+          f"{len(done.left)} already here (left as they were{'' if args.replace else '; --replace replaces them'}), "
+          f"{len(done.not_placed)} not placed; {len(done.cells)} cells complete")
+    return 1 if done.not_placed else 0
+
+
 def cmd_golden(args) -> None:
     cfg = _profile_cfg(args)
     experiments = args.experiment or [n for n, e in cfg["experiments"].items() if e.get("golden", False)]
@@ -286,6 +313,29 @@ def build_parser() -> argparse.ArgumentParser:
                     help="experiment(s) to record (default: those marked golden: true in the profile)")
     sp.set_defaults(func=cmd_golden)
 
+    sp = sub.add_parser("export", help="write finished runs of a profile (a selection of them) to one bundle "
+                                       "that another checkout imports instead of training")
+    profile_args(sp)
+    sp.add_argument("--experiment", action="append", default=None, help="only these experiments (repeatable)")
+    sp.add_argument("--method", action="append", default=None, help="only these method labels (repeatable)")
+    sp.add_argument("--dataset", action="append", default=None, help="only these datasets (repeatable)")
+    sp.add_argument("--seed", action="append", type=int, default=None, help="only these seeds (repeatable)")
+    sp.add_argument("--with-checkpoints", action="store_true", help="also the last checkpoint of each run")
+    sp.add_argument("--tables-only", action="store_true",
+                    help="leave out image grids and tensor files (tables and curves still regenerate)")
+    sp.add_argument("--out", default=None, help=f"archive (default <results>/bundles/<profile>{paths.BUNDLE_SUFFIX})")
+    sp.add_argument("--no-progress", action="store_true")
+    sp.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser("import", help="verify a bundle and place its runs under the results folder")
+    profile_args(sp)
+    sp.add_argument("bundle", help="a file written by gonbench export")
+    sp.add_argument("--force", action="store_true",
+                    help="also place runs whose spec differs from this profile's, flagged as foreign")
+    sp.add_argument("--replace", action="store_true", help="replace runs already here with the same spec hash "
+                                                           "(the old ones are moved to superseded/)")
+    sp.set_defaults(func=cmd_import)
+
     sp = sub.add_parser("list", help="registered methods, datasets and experiments")
     sp.set_defaults(func=cmd_list)
 
@@ -302,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _threads(getattr(args, "threads", None))
     try:
-        args.func(args)
+        status = args.func(args) or 0
     except TrainingDiverged as exc:
         print(f"gonbench: error: {exc}", file=sys.stderr)
         return 1
@@ -318,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gonbench: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
               f"(traceback in {log})", file=sys.stderr)
         return 3
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def network_fields(method_cls) -> tuple[str, ...]:
 
 
 # Rule names of the Snakefile; each experiment also becomes a target rule named after it.
-WORKFLOW_RULES = ("all", "prepare_data", "train", "aggregate", "figure", "pretrain", "publish")
+WORKFLOW_RULES = ("all", "tables", "prepare_data", "train", "aggregate", "figure", "pretrain", "publish")
 
 # Keys of a spec that say where things are, not what the run is: they stay out of the hash.
 NOT_HASHED = ("config_hash", "data_root", "data_cache", "network_files")

@@ -47,3 +47,7 @@ class StorageError(GonbenchError):
 
 class RunLockedError(GonbenchError):
     """Another process is training the same run directory (names its PID)."""
+
+
+class BundleError(GonbenchError):
+    """A run bundle is refused: unsafe, damaged, or not made for this profile (nothing is written)."""

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from . import paths
+from .bundles import provenance
 from .config import expand_runs, experiment_seeds, experiment_variants, resolve_spec
 from .errors import ConfigError
 from .io import read_json, read_jsonl
@@ -127,8 +128,13 @@ class OutputContext:
         return None
 
 
+PROVENANCE_COLUMNS = ("source", "source_commit", "source_device", "source_foreign")
+
+
 def collect_runs(cfg: dict, experiments: list[str] | None = None) -> pd.DataFrame:
-    """One row per run of the grid that has metrics.json: identity, resolved spec and every scalar metric."""
+    """One row per run of the grid that has metrics.json: identity, resolved spec, every scalar metric and
+    where the run came from (``source``: local, or the id of the bundle it was imported from; the commit and
+    device that produced it; whether it was imported foreign, with ``--force``)."""
     layout = Layout.of(cfg)
     rows = []
     for key in expand_runs(cfg, experiments):
@@ -139,7 +145,9 @@ def collect_runs(cfg: dict, experiments: list[str] | None = None) -> pd.DataFram
         metrics = read_json(run_dir / paths.METRICS)
         row = {k: v for k, v in spec.items() if not isinstance(v, (list, dict))}
         row.update({f"m.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
-        row["run_dir"] = str(run_dir)
+        prov = provenance(run_dir, metrics)
+        row.update(source=prov["source"], source_commit=prov["commit"], source_device=prov["device"],
+                   source_foreign=prov["foreign"], run_dir=str(run_dir))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -7,8 +7,10 @@ The CLI and the Snakefile both name files through this module, so the layout is 
     <results>/<profile>/data/<dataset>-<size>px.pt                      a prepared dataset (+ .sha256)
     <results>/<profile>/pretrained/<network>.pt, .json                  networks runs reuse frozen
     <results>/<profile>/superseded/<config hash>/...                    runs moved aside by a changed spec
+    <results>/bundles/<profile>.bundle.tar.gz                           ``gonbench export``'s default archive
     <reports>/<profile>/<table>.{md,tex,csv,caption.md}, figures/<figure>.{png,pdf,csv,caption.md}
     published/<profile>/...                                             tracked copies the README shows
+    published/<profile>/bundle.tar.gz                                   the profile's runs, without checkpoints
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ SAMPLES = "samples.png"
 CLASS_SAMPLES = "class_samples.pt"
 CODES = "codes.pt"  # validation codes of an autoencoder with a prior, beside prior draws
 COMPLETIONS = "completions.pt"  # validation images and their bottom halves drawn by an autoregressive model
+PROVENANCE = "provenance.json"  # where an imported run came from (a run without one was trained here)
+BUNDLE_SUFFIX = ".bundle.tar.gz"
 
 TABLE_EXTENSIONS = (".md", ".tex", ".csv")
 FIGURE_EXTENSIONS = (".png", ".pdf", ".csv")
@@ -102,6 +106,15 @@ class Layout:
 
     def logs(self) -> Path:
         return self.results / "logs"
+
+    # -- bundles ------------------------------------------------------------------------------------
+    def bundle(self, name: str | None = None) -> Path:
+        """Where ``gonbench export`` writes unless given ``--out``: beside the profiles' results, not in them."""
+        return self.results_root / "bundles" / f"{name or self.profile}{BUNDLE_SUFFIX}"
+
+    def published_bundle(self) -> Path:
+        """The tracked bundle ``gonbench publish`` writes: the profile's runs without checkpoints."""
+        return self.published() / "bundle.tar.gz"
 
     # -- shared inputs ------------------------------------------------------------------------------
     def data_cache(self, dataset: str, image_size: int | str) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .bundles import cell_is_imported
 from .config import check_grid, expand_runs, experiment_variants, hash_of, validate_profile
 from .data import availability, dataset_title, list_datasets, resolve_data_root
 from .outputs import experiment_of_output
@@ -63,10 +64,20 @@ class Plan:
 
     def cell_inputs(self, experiment: str, method: str, dataset: str) -> list[str]:
         """What a cell's job reads: its prepared dataset (at the spec's resolution) and every pretrained
-        network its runs name (built by the pretrain rule)."""
+        network its runs name (built by the pretrain rule).
+
+        A cell imported from a bundle for these very config hashes reads nothing: its marker exists and has
+        no Snakemake metadata (so no params trigger), and with no input no data preparation or pretraining
+        can make it look out of date. An imported marker of other hashes (the profile was edited since)
+        also lists the profile file, newer than the marker, so the cell retrains as an edited local one would."""
         cell = self.cell(experiment, method, dataset)
+        marker = self.layout.cell(experiment, method, dataset)
+        if cell_is_imported(marker, {s["seed"]: s["config_hash"] for s in cell.specs}):
+            return []
         files = {str(self.layout.data_cache(dataset, s["image_size"])) for s in cell.specs}
         files |= {f for s in cell.specs for f in s.get("network_files", {}).values()}
+        if cell_is_imported(marker, None):
+            files.add(self.source)
         return sorted(files)
 
     # -- pretrained networks ------------------------------------------------------------------------
@@ -92,6 +103,9 @@ class Plan:
 
     def report_files(self, experiment: str | None = None) -> list[str]:
         return [str(f) for name in self.outputs(experiment) for f in self.report_files_of(name)]
+
+    def table_files(self) -> list[str]:
+        return [f for name in self.outputs() if name in table_names() for f in self.report_files_of(name)]
 
     def report_files_of(self, name: str) -> list[str]:
         return [str(f) for f in output_files(self.cfg, name)]
