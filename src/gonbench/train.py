@@ -150,6 +150,11 @@ def _train(seeds: list[Seed], splits: ImageSplits, info, device: torch.device, p
     val_x, val_y = splits.val.to(device), splits.val_labels.to(device)
     if seeds[0].epoch >= tc.epochs:
         for seed in seeds:
+            if tc.epochs == 0 and not seed.log:  # a measurement at initialisation: its checkpoint is the init
+                save_checkpoint(seed.out, {"spec": seed.spec, "epoch": 0, "model": seed.model.state_dict(),
+                                           "optimizers": {k: o.state_dict() for k, o in seed.optimizers.items()},
+                                           "rng": seed.rng, "log": [], "train_seconds": 0.0, "snapshots": [],
+                                           "steps": [], "memory": peak_memory_mb(device)})
             _write_summary(seed, len(seeds))
         return [s.model for s in seeds]
     model, optimizers = _stacked(seeds, info, device)
