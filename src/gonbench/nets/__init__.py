@@ -21,5 +21,6 @@ from .dense import DenseAutoencoder  # noqa: E402
 
 __all__ += ["DCGANDiscriminator", "DCGANGenerator", "DenseAutoencoder"]
 from .deep import ARCHS, DeepNet, SweepNorm  # noqa: E402
+from .net2net import deeper, deeper_classifier, wider, wider_classifier  # noqa: E402
 
-__all__ += ["ARCHS", "DeepNet", "SweepNorm"]
+__all__ += ["ARCHS", "DeepNet", "SweepNorm", "deeper", "deeper_classifier", "wider", "wider_classifier"]
