@@ -69,7 +69,8 @@ def shattering_depth(ctx: OutputContext) -> FigureResult:
     shared_legend(fig, axes, "correlation over initialisations")
     caption = (f"Shattered gradients: correlation of input gradients between nearby sweep points against depth, per "
                f"architecture (white noise ~0, brown noise near 1). Profile `{ctx.profile}`; "
-               f"{describe_runs(runs) if len(runs) else 'no runs'}.")
+               f"seeds {', '.join(map(str, sorted(runs['seed'].unique()))) if len(runs) else 'none'}; bands are ± std over "
+               f"seeds.")
     return FigureResult(fig, concat(data), caption)
 
 
