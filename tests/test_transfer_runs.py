@@ -151,3 +151,15 @@ def test_a_bad_value_is_one_line_and_writes_nothing(runs, tmp_path, capsys, expe
     text = "\n".join(lines)
     assert rc != 0 and "Traceback" not in text and 1 <= len(lines) <= 2 and names in text, text
     assert not out.exists()
+
+
+def test_epochs_must_be_zero_exactly_for_a_measurement(runs, tmp_path, capsys):
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(runs))
+    for experiment, method, value, names in [("shattering", "ll_crelu-depth2", "epochs=2", "set epochs=0, not epochs=2"),
+                                             ("ll_classifiers", "he_relu", "epochs=0", "epochs=0 is out of range for")]:
+        rc = main(["train", "--config", str(path), "--experiment", experiment, "--method", method, "--dataset", "digits",
+                   "--seed", "0", "--no-progress", "--out", str(tmp_path / "run"), "--set", value])
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert rc != 0 and len(lines) == 1 and names in lines[0], lines
+        assert not (tmp_path / "run").exists()

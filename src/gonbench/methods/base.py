@@ -106,6 +106,9 @@ class Method(nn.Module, abc.ABC):
     # config fields naming a pretrained network (gonbench.pretrain); the run layer loads each one and passes
     # them as a third constructor argument ``networks`` keyed by field, so a method never reads files itself
     network_fields: ClassVar[tuple[str, ...]] = ()
+    # False for a measurement at initialisation (the shattering study): its runs take epochs=0, no training
+    # step, and its checkpoint is the initialisation; every other method needs epochs >= 1
+    trains: ClassVar[bool] = True
 
     def __init__(self, cfg: MethodConfig, data: DataInfo) -> None:
         super().__init__()

@@ -1,8 +1,8 @@
 """The shattered gradients problem (Balduzzi et al. 2017): gradients of deep nets at initialisation, and deep
 classifiers without skip connections trained from a looks-linear initialisation.
 
-``shattering`` measures, takes no training step (its runs have ``epochs: 0``: the checkpoint is the
-initialisation). It builds ``nets`` independently initialised 1-D nets R -> R of one architecture and depth
+``shattering`` measures and takes no training step (``trains = False``: its runs have ``epochs: 0`` and the
+checkpoint is the initialisation). It builds ``nets`` independently initialised 1-D nets R -> R of one architecture and depth
 (nets.DeepNet), sweeps the input over [-3, 3] at ``points`` points and records d f / d x at each. The
 gradients' correlation between nearby points, over the initialisations (metrics.gradient_correlation), is the
 paper's measure: near 1 for brown noise (shallow nets), falling to ~0 for white noise (deep ReLU nets), 1 for
@@ -55,6 +55,7 @@ class Shattering(Method):
     title = "1-D net at initialisation"
     metrics = frozenset({"grad_corr", "grad_corr_far", "grad_abs"})
     paper = "Balduzzi et al., The Shattered Gradients Problem, Sec. 2-5 (Figures 1-3)"
+    trains = False
 
     def __init__(self, cfg: ShatteringConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
