@@ -9,7 +9,9 @@ Regenerate on purpose (after a change that is meant to move the numbers) with, p
 The old runs go first: a finished run directory is never retrained (and one whose spec changed is refused),
 and ``--forceall`` rebuilds the reports, which Snakemake would otherwise consider up to date.
 
-The file records the exact versions and machine that produced it next to every run's metrics.
+Per run it keeps the metrics of GOLDEN_METRICS it has and every metric its method reports
+(``Method.reported_metrics``). The file records the exact versions and machine that produced it next to every
+run's metrics.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from pathlib import Path
 import torch
 
 from . import paths
-from .config import expand_runs
+from .config import expand_runs, resolve_spec
 from .errors import RunStateError
 from .io import read_json, write_json
+from .methods import METHODS
 from .paths import Layout
 from .runtime import environment
 
@@ -50,8 +53,11 @@ def collect_golden(cfg: dict, experiment: str) -> dict:
             missing.append(str(path))
             continue
         metrics = read_json(path)
+        method = METHODS.get(resolve_spec(cfg, experiment=experiment, method=key.method_label, dataset=key.dataset,
+                                         seed=key.seed)["method"])
+        kept = set(GOLDEN_METRICS) | method.reported_metrics()
         runs[f"{key.method_label}/{key.dataset}/seed{key.seed}"] = {
-            k: metrics[k] for k in GOLDEN_METRICS if k in metrics}
+            k: metrics[k] for k in sorted(kept) if k in metrics}
     if missing:
         raise RunStateError(f"{len(missing)} runs of {experiment} have no metrics.json (first: {missing[0]}); "
                             f"run the profile first: {build_command(experiment)}")
