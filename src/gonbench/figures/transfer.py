@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
+from matplotlib.ticker import NullLocator
 
 from ..data import dataset_title
 from ..io import read_json
@@ -29,7 +30,8 @@ def shattering_gradients(ctx: OutputContext) -> FigureResult:
     bases = _base_labels(ctx)
     depths = sorted({s["depth"] for labels in bases.values() for _, s in labels})
     dataset = ctx.datasets[0]
-    fig, axes = plt.subplots(len(bases), len(depths), figsize=(2.2 * len(depths), 1.8 * len(bases)), squeeze=False)
+    fig, axes = plt.subplots(len(bases), len(depths), figsize=(2.2 * len(depths), 2.1 * len(bases)), squeeze=False,
+                             sharex=True, sharey=True)
     rows = []
     for i, (base, labels) in enumerate(bases.items()):
         for label, settings in labels:
@@ -45,7 +47,9 @@ def shattering_gradients(ctx: OutputContext) -> FigureResult:
             corr = read_json(run.path / "metrics.json")["grad_corr"]
             ax.set_title(f"{base}, depth {settings['depth']}\nlag-1 corr. {corr:.2f}", fontsize=7)
             ax.tick_params(labelsize=6)
+            ax.set_ylim(-1.15, 1.15)
             rows.append({"label": label, "depth": settings["depth"], "grad_corr": corr, "run_dir": str(run.path)})
+    fig.tight_layout()
     caption = (f"Shattered gradients: df/dx of {CURVES_SHOWN} 1-D nets at initialisation along x in [-3, 3] (each "
                f"scaled to its largest |df/dx|), per architecture (rows) and depth (columns); seed 0 of each cell, "
                f"with the lag-1 correlation of the cell. Profile `{ctx.profile}`.")
@@ -63,8 +67,12 @@ def shattering_depth(ctx: OutputContext) -> FigureResult:
             sub = runs[runs["base"] == base]
             data.append(band(axes[0], sub, "depth", "m.grad_corr", base, marker="o"))
             data.append(band(axes[1], sub, "depth", "m.grad_corr_far", base, marker="o"))
-    for ax, title in zip(axes, ("lag 1 (nearby points)", "lag 8")):
+    depths = sorted(runs["depth"].unique()) if len(runs) else []
+    far = ctx.spec(next(iter(ctx.variants())))["far_lag"]
+    for ax, title in zip(axes, ("lag 1 (nearby points)", f"lag {far}")):
         ax.set(xscale="log", xlabel="depth (hidden layers)", title=f"gradient correlation, {title}")
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticks(depths, labels=[f"{d:g}" for d in depths])
         ax.axhline(0, color="grey", linewidth=0.5)
     shared_legend(fig, axes, "correlation over initialisations")
     caption = (f"Shattered gradients: correlation of input gradients between nearby sweep points against depth, per "

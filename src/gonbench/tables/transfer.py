@@ -7,12 +7,12 @@ register_table(TableSpec(
     "shattering", "grad_corr",
     "Shattered gradients (Balduzzi et al. 2017): correlation of the input gradients of 1-D nets at initialisation "
     "between nearby points of a sweep over [-3, 3], by architecture and depth",
-    columns=(("grad_corr", "corr., lag 1", 3), ("grad_corr_far", "corr., lag 8", 3), ("grad_abs", "mean |df/dx|", 3)),
+    columns=(("grad_corr", "corr., lag 1", 3), ("grad_corr_far", "corr., far lag", 3), ("grad_abs", "mean |df/dx|", 3)),
     batchnorm=False,
     note=("Each run: `nets` independently initialised nets R -> R (`width` units per hidden layer, `depth` hidden "
           "layers), df/dx at `points` equally spaced inputs over [-3, 3]; at each point the gradients are centred "
           "over the nets, and lag k is the mean over points of their correlation with the point k steps on "
-          "(metrics.gradient_correlation; a step is 6/(points-1)). White noise gives ~0, brown noise stays near 1, "
+          "(metrics.gradient_correlation; a step is 6/(points-1); far lag: `far_lag` steps). White noise gives ~0, brown noise stays near 1, "
           "a net linear at initialisation gives 1. BatchNorm normalises with the sweep's statistics. Mean ± std "
           "over seeds (independent sets of nets). Without normalisation, zero-bias ReLU nets and ResNets are "
           "positively homogeneous: on a scalar input their gradient takes one value per sign of x, so they cannot "
