@@ -26,7 +26,7 @@ from .errors import ConfigError
 from .methods import METHODS
 from .paths import DEFAULT_PROFILE, Layout, RunKey, profile_file
 from .pretrain import PRETRAINED, pretrain_config
-from .typecheck import PositiveInt, check_type, parse_override, type_hints
+from .typecheck import NonNegativeInt, PositiveInt, check_type, parse_override, type_hints
 
 __all__ = ["TrainConfig", "RunKey", "load_profile", "validate_profile", "expand_runs", "resolve_spec",
            "experiment_labels", "experiment_variants", "Label", "parse_override", "spec_hash", "spec_differences"]
@@ -36,7 +36,7 @@ __all__ = ["TrainConfig", "RunKey", "load_profile", "validate_profile", "expand_
 class TrainConfig:
     """Run-level settings shared by every method."""
 
-    epochs: PositiveInt = 500  # GON paper, Table 1
+    epochs: NonNegativeInt = 500  # GON paper, Table 1. 0: no training step, the run is its initialisation
     batch_size: PositiveInt = 64  # GON reference code; training drops the last partial batch
     image_size: PositiveInt = 32
     train_size: PositiveInt | None = None  # None = the whole training split; else a fixed subset

@@ -109,6 +109,7 @@ def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor,
     network the run used."""
     networks = load_networks(run.spec, run.device) if networks is None else networks
     ctx = EvaluationContext(val_x=x, val_y=y, seed=run.spec["seed"], steps=read_jsonl(run.path / paths.STEPS),
+                            log=read_jsonl(run.path / paths.LOG),
                             networks=networks, outputs=outputs or {}, bn_protocol=run.spec["bn_protocol"])
     extras = run.model.evaluation_extras(ctx)
     for name, (images, nrow) in extras.grids.items():

@@ -305,3 +305,31 @@ def similarity_to_others(signals: torch.Tensor) -> torch.Tensor:
     corr = z @ z.T
     b = len(signals)
     return (corr.sum(1) - corr.diagonal()) / max(b - 1, 1)
+
+
+def gradient_correlation(grads: torch.Tensor, max_lag: int) -> torch.Tensor:
+    """Correlation of input gradients at points ``lag`` steps apart along a sweep, lags 0..max_lag.
+
+    ``grads`` [N, P]: the gradient of N independently initialised nets at P ordered points. As in Balduzzi et
+    al. (2017, Sec. 2) the expectation is over initialisations: at each point the N gradients are centred, and
+    lag k gives the mean over points i of corr_N(g[:, i], g[:, i + k]). Brown noise (a random walk, shallow
+    ReLU nets) stays near 1 at small lags, white noise (shattered gradients) drops to ~0 at lag 1, and a net
+    that is linear in its input (looks-linear at initialisation) has 1 at every lag."""
+    centred = grads - grads.mean(0, keepdim=True)
+    scaled = centred / centred.pow(2).mean(0, keepdim=True).sqrt().clamp_min(1e-30)
+    points = grads.shape[1]
+    return torch.stack([(scaled[:, : points - k] * scaled[:, k:]).mean(0).mean() for k in range(max_lag + 1)])
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-image top-1 correctness (1.0 or 0.0)."""
+    return (logits.argmax(1) == labels).float()
+
+
+def steps_to_target(steps: Sequence[int], values: Sequence[float], target: float) -> float:
+    """The first step count whose value reaches ``target`` (values measured after ``steps`` steps, in order);
+    NaN when none does within the run."""
+    for step, value in zip(steps, values):
+        if value >= target:
+            return float(step)
+    return math.nan

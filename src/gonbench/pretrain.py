@@ -96,6 +96,14 @@ for _dataset, _size in (("mnist", 28), ("fashion_mnist", 28), ("cifar10", 32)):
         PretrainConfig(dataset=_dataset, image_size=_size, epochs=3, batch_size=64, optimizer="adam", lr=1e-3,
                        seed=2), JUDGE_SOURCE))
 
+register_pretrained(PretrainedNet(
+    "net2net_teacher", lambda channels, size: DigitClassifier(channels=channels, image_size=size, widths=(8, 16),
+                                                             convs_per_block=1, feature_dim=32),
+    classifier(lambda net, x: net(x)),
+    PretrainConfig(dataset="mnist", image_size=28, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, seed=4),
+    "ours: the Net2Net study's small teacher (Chen et al. 2016 grow a trained Inception; here a DigitClassifier "
+    "with one 3x3 conv per block, 8 and 16 channels, 32 features), Adam as the judges"))
+
 
 def autoencoder_objective() -> Objective:
     """GMMN+AE's autoencoder: binary cross-entropy of the reconstruction, summed over pixels and averaged over the

@@ -31,7 +31,7 @@ from .config import spec_differences, train_config
 from .data import ImageSplits
 from .errors import ConfigError, TrainingDiverged
 from .io import write_json, write_text
-from .methods import Method
+from .methods import METHODS, Method
 from .rundir import claim, is_trained, load_latest_checkpoint, locked, make_dir, save_checkpoint
 from .runs import build_model, data_info, load_networks, select_subsets
 from .runtime import fix_host_allocator, peak_memory_mb
@@ -40,7 +40,16 @@ from .validation import batchnorm_mode, validation_pass
 
 
 def check_trainable(spec: dict, splits: ImageSplits) -> None:
-    """Refuse a run that would take no optimiser step (more images per batch than the data has)."""
+    """Refuse a run that would take no optimiser step (more images per batch than the data has, or epochs=0 for
+    a method that trains), and a training step for a method that only measures its initialisation."""
+    cls = METHODS.get(spec["method"])
+    if cls.trains and spec["epochs"] == 0:
+        measures = ", ".join(n for n in METHODS.names() if not METHODS.get(n).trains)
+        raise ConfigError(f"epochs=0 is out of range for {spec['method']}: it trains (epochs >= 1); only a "
+                          f"measurement at initialisation ({measures}) takes epochs=0")
+    if not cls.trains and spec["epochs"] != 0:
+        raise ConfigError(f"{spec['method']} measures its initialisation and takes no training step: set epochs=0, "
+                          f"not epochs={spec['epochs']}")
     n = len(splits.train)
     if steps_per_epoch(n, spec["batch_size"]) == 0:
         raise ConfigError(f"batch_size={spec['batch_size']} is larger than the {n} training images of "
@@ -150,6 +159,11 @@ def _train(seeds: list[Seed], splits: ImageSplits, info, device: torch.device, p
     val_x, val_y = splits.val.to(device), splits.val_labels.to(device)
     if seeds[0].epoch >= tc.epochs:
         for seed in seeds:
+            if tc.epochs == 0 and not seed.log:  # a measurement at initialisation: its checkpoint is the init
+                save_checkpoint(seed.out, {"spec": seed.spec, "epoch": 0, "model": seed.model.state_dict(),
+                                           "optimizers": {k: o.state_dict() for k, o in seed.optimizers.items()},
+                                           "rng": seed.rng, "log": [], "train_seconds": 0.0, "snapshots": [],
+                                           "steps": [], "memory": peak_memory_mb(device)})
             _write_summary(seed, len(seeds))
         return [s.model for s in seeds]
     model, optimizers = _stacked(seeds, info, device)

@@ -9,3 +9,6 @@ from .segmentation import optimal_partition, segment_costs
 __all__ = ["BACKWARDS", "DEGREES", "Backward", "ConnectedComponentMean", "Piece", "PiecewiseConstant",
            "PiecewiseLinear", "PiecewisePolynomial", "PiecewiseProjection", "component_labels", "make_piecewise",
            "optimal_partition", "piecewise_fit", "project", "segment_costs"]
+from .looks_linear import LL_INITS, CReLU, LLInit, left_half, looks_linear_  # noqa: E402
+
+__all__ += ["CReLU", "LLInit", "LL_INITS", "left_half", "looks_linear_"]

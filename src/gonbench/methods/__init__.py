@@ -4,6 +4,7 @@ from . import dae, datafree, segmentation  # noqa: F401  (the piecewise experime
 from . import ppgn  # noqa: F401
 from . import autoregressive, dcgan, draw, gmmn, prior_ae  # noqa: F401  (the reading list's generative models)
 from . import superres  # noqa: F401  (super-resolution of simulated fibre-bundle images)
+from . import net2net, shattering  # noqa: F401  (Net2Net, looks-linear initialisation)
 from .base import (METHODS, DataInfo, EvaluationContext, EvaluationExtras, Method, MethodConfig, build_method,
                    count_parameters)
 

@@ -49,12 +49,13 @@ Batch = dict[str, torch.Tensor]  # "x": [B, C, H, W] in [0, 1], "y": [B] labels,
 @dataclass
 class EvaluationContext:
     """What a method's evaluation hook may use besides itself: the validation split, the run's seed (for
-    any randomness), the training's per-step records and the pretrained networks the run names."""
+    any randomness), the training's per-step and per-epoch records and the pretrained networks the run names."""
 
     val_x: torch.Tensor  # [N, C, H, W] in [0, 1]
     val_y: torch.Tensor
     seed: int
     steps: list[dict] = field(default_factory=list)
+    log: list[dict] = field(default_factory=list)  # the training's per-epoch records (log.jsonl)
     networks: Mapping[str, nn.Module] = field(default_factory=dict)
     # per-image outputs of validation_losses whose keys start with "_", by (BatchNorm protocol, key)
     outputs: Mapping[tuple[str, str], torch.Tensor] = field(default_factory=dict)
@@ -106,6 +107,9 @@ class Method(nn.Module, abc.ABC):
     # config fields naming a pretrained network (gonbench.pretrain); the run layer loads each one and passes
     # them as a third constructor argument ``networks`` keyed by field, so a method never reads files itself
     network_fields: ClassVar[tuple[str, ...]] = ()
+    # False for a measurement at initialisation (the shattering study): its runs take epochs=0, no training
+    # step, and its checkpoint is the initialisation; every other method needs epochs >= 1
+    trains: ClassVar[bool] = True
 
     def __init__(self, cfg: MethodConfig, data: DataInfo) -> None:
         super().__init__()
