@@ -20,3 +20,6 @@ from .dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from .dense import DenseAutoencoder  # noqa: E402
 
 __all__ += ["DCGANDiscriminator", "DCGANGenerator", "DenseAutoencoder"]
+from .deepsim import DeePSiMDiscriminator  # noqa: E402
+
+__all__ += ["DeePSiMDiscriminator"]

@@ -11,10 +11,11 @@ import torch.nn as nn
 
 
 class DigitClassifier(nn.Module):
-    """[conv3-conv3-pool] x2 (32, 64 channels), fc (64 x size/4 x size/4) -> ``feature_dim`` (the KID features),
-    fc -> classes. ``image_size`` is the input it is trained at (28 for MNIST: 28 -> 14 -> 7)."""
+    """[conv3-conv3-pool] x2 (``widths``: 32, 64 channels), fc (64 x size/4 x size/4) -> ``feature_dim`` (the KID
+    features), fc -> classes. ``image_size`` is the input it is trained at (28 for MNIST: 28 -> 14 -> 7)."""
 
-    def __init__(self, *, channels: int = 1, image_size: int = 28, classes: int = 10, feature_dim: int = 128) -> None:
+    def __init__(self, *, channels: int = 1, image_size: int = 28, classes: int = 10, feature_dim: int = 128,
+                 widths: tuple[int, int] = (32, 64)) -> None:
         super().__init__()
         self.channels, self.image_size = channels, image_size
 
@@ -22,12 +23,18 @@ class DigitClassifier(nn.Module):
             return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(),
                     nn.MaxPool2d(2)]
 
-        self.body = nn.Sequential(*block(channels, 32), *block(32, 64), nn.Flatten(),
-                                  nn.Linear(64 * (image_size // 4) ** 2, feature_dim), nn.ReLU())
+        w1, w2 = widths
+        self.body = nn.Sequential(*block(channels, w1), *block(w1, w2), nn.Flatten(),
+                                  nn.Linear(w2 * (image_size // 4) ** 2, feature_dim), nn.ReLU())
         self.head = nn.Linear(feature_dim, classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
+
+    def conv_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last convolution block's maps [B, widths[1], size/2, size/2] (after its ReLU, before the pool): the
+        mid-level features a perceptual loss compares (DeePSiM's comparator)."""
+        return self.body[:9](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
