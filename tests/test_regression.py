@@ -59,7 +59,7 @@ def test_quick_profile_metric_stays_in_its_band(tmp_path, digits, experiment, me
         f"(one seed-to-seed std); if the change is intended, regenerate: {golden(experiment)['regenerate']}")
 
 
-@pytest.mark.parametrize("experiment", ["table1", "claims", "table2", "table2_bernoulli"])
+@pytest.mark.parametrize("experiment", ["table1", "claims", "table2", "table2_bernoulli", "deepsim"])
 def test_golden_files_name_their_versions_and_regeneration(experiment):
     data = golden(experiment)
     assert {"torch", "python", "numpy", "gonbench"} <= set(data["environment"])
