@@ -81,7 +81,7 @@ class DeePSiMConfig(DecoderConfig):
 
 @register_method
 class DeePSiM(Method):
-    """Autoencoder with pixel, feature and adversarial terms; the variants below change only the weights."""
+    """Autoencoder with pixel, feature and adversarial losses (all three); its variants change only the weights."""
 
     name = "deepsim_all"
     Config = DeePSiMConfig
