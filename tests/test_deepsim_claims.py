@@ -40,7 +40,11 @@ CLAIMS = {
                                                   lambda d: show("deepsim_feat", d)),
 }
 # (claim, dataset) -> the measured numbers where the claim does not hold at quick scale
-DEVIATIONS: dict[tuple[str, str], str] = {}
+DEVIATIONS: dict[tuple[str, str], str] = {
+    ("feature_without_adversarial_over_sharpens", "fashion_mnist"): (
+        "quick profile, 160 steps: deepsim_feat sharpness ratio 0.996 +- 0.008 (pixel only 0.917, all three 1.090): "
+        "the feature loss removes most of the pixel loss's blur but does not overshoot the data's edge energy"),
+}
 
 
 @pytest.mark.parametrize("claim,dataset", [
