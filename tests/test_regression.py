@@ -64,7 +64,8 @@ def test_quick_profile_metric_stays_in_its_band(tmp_path, splits, experiment, me
         f"(one seed-to-seed std); if the change is intended, regenerate: {golden(experiment)['regenerate']}")
 
 
-@pytest.mark.parametrize("experiment", ["table1", "claims", "table2", "table2_bernoulli", "generative"])
+@pytest.mark.parametrize("experiment", ["table1", "claims", "table2", "table2_bernoulli", "generative", "deepsim",
+                                        "superres", "shattering", "ll_classifiers", "net2net"])
 def test_golden_files_name_their_versions_and_regeneration(experiment):
     data = golden(experiment)
     assert {"torch", "python", "numpy", "gonbench"} <= set(data["environment"])

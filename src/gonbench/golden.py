@@ -29,7 +29,8 @@ from .paths import Layout
 from .runtime import environment
 
 GOLDEN_METRICS = ("recon_sse", "recon_sse_bn_train", "recon_sse_bn_eval", "recon_sse_bn_recal", "psnr", "ssim",
-                  "elbo_bpd", "elbo_bpd_bn_train", "elbo_bpd_bn_eval", "elbo_bpd_bn_recal", "nll_bpd")
+                  "elbo_bpd", "elbo_bpd_bn_train", "elbo_bpd_bn_eval", "elbo_bpd_bn_recal", "nll_bpd",
+                  "sharpness_ratio", "recon_kid")
 
 
 def build_command(experiment: str) -> str:

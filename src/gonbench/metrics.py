@@ -10,6 +10,8 @@ gcf: the global contrast factor (Matkovic et al. 2005); sr_composite: SSIM and G
 kid: KID on features of a network trained here (the PPGN sample judge), never downloaded Inception weights.
 mmd2: MMD^2 of two samples under a kernel given as an argument (Gaussian sums, inverse multiquadratic, KID's
 polynomial), unbiased by default; prior_mmd (the autoencoders' prior fit) is its value on codes and prior draws.
+gradient_magnitude / sharpness_ratio: mean finite-difference gradient magnitude of images, and that of
+reconstructions over that of their originals (DeePSiM: > 1 over-sharpened, < 1 blurred).
 total_variation, relative_residual, pieces_used, iou, boundary_f, pixel_error: per-example numbers of the
 piecewise experiments (1-D signals, 2-D masks).
 Functions returning a tensor give one value per example; the tables average them over the validation split.
@@ -241,6 +243,23 @@ def inception_score(probs: torch.Tensor) -> float:
     probs = probs.double().clamp_min(1e-12)
     marginal = probs.mean(0, keepdim=True)
     return float(torch.exp((probs * (probs.log() - marginal.log())).sum(1).mean()))
+
+
+def gradient_magnitude(images: torch.Tensor) -> torch.Tensor:
+    """Per-image mean gradient magnitude [B]: with forward differences dx = x[i, j+1] - x[i, j] and
+    dy = x[i+1, j] - x[i, j] on the (H-1) x (W-1) pixels that have both, the mean over channels and those
+    pixels of sqrt(dx^2 + dy^2). Pixels in [0, 1]; a blurred image has smaller differences than a sharp one."""
+    x = images.double()
+    dx = x[..., :-1, 1:] - x[..., :-1, :-1]
+    dy = x[..., 1:, :-1] - x[..., :-1, :-1]
+    return torch.sqrt(dx**2 + dy**2).flatten(1).mean(1)
+
+
+def sharpness_ratio(x_hat: torch.Tensor, x: torch.Tensor) -> float:
+    """Mean gradient magnitude of the reconstructions over that of the images they reconstruct (a ratio of the
+    two means over the set, so a nearly blank image cannot dominate): 1 = as sharp as the data, < 1 blurred,
+    > 1 more edge energy than the data (over-sharpened, or high-frequency artefacts)."""
+    return float(gradient_magnitude(x_hat).mean() / gradient_magnitude(x).mean().clamp_min(1e-12))
 
 
 def total_variation(signals: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; independently
 trained classifiers of another architecture (one per dataset, the "judges") score samples; GMMN+AE matches
-the codes of an autoencoder pretrained per dataset (``<dataset>_autoencoder``, at the runs' 32x32). Each network has an
+the codes of an autoencoder pretrained per dataset (``<dataset>_autoencoder``, at the runs' 32x32); DeePSiM's
+feature loss compares the features of a classifier pretrained per dataset (``<dataset>_comparator``). Each network has an
 ``Objective``: the loss it is trained with and the held-out scores written beside it (``test_accuracy`` for a
 classifier). Each is written as ``<name>.pt`` (state dict + settings) with ``<name>.json`` (scores, time)
 beside it, under results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field
@@ -103,6 +104,19 @@ register_pretrained(PretrainedNet(
     PretrainConfig(dataset="mnist", image_size=28, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, seed=4),
     "ours: the Net2Net study's small teacher (Chen et al. 2016 grow a trained Inception; here a DigitClassifier "
     "with one 3x3 conv per block, 8 and 16 channels, 32 features), Adam as the judges"))
+
+
+COMPARATOR_SOURCE = ("ours: DeePSiM's comparator, the network whose features its feature loss compares (the paper: "
+                     "AlexNet or Exemplar-CNN, whose ImageNet/STL weights are not available offline); the judges' "
+                     "layout at half their widths (16, 32 channels), at the runs' 32x32 and with its own seed, so the "
+                     "judge that scores the reconstructions is not the network they were trained to match")
+for _dataset in ("mnist", "fashion_mnist", "cifar10"):
+    register_pretrained(PretrainedNet(
+        f"{_dataset}_comparator",
+        lambda channels, size: DigitClassifier(channels=channels, image_size=size, widths=(16, 32)),
+        classifier(lambda net, x: net(x)),
+        PretrainConfig(dataset=_dataset, image_size=32, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, seed=4),
+        COMPARATOR_SOURCE))
 
 
 def autoencoder_objective() -> Objective:

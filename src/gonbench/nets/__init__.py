@@ -20,9 +20,11 @@ from .dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from .dense import DenseAutoencoder  # noqa: E402
 
 __all__ += ["DCGANDiscriminator", "DCGANGenerator", "DenseAutoencoder"]
+
+from .deepsim import DeePSiMDiscriminator  # noqa: E402
 from .superres import EDSR, FSRCNN, SRDiscriminator  # noqa: E402
 from .deep import ARCHS, DeepNet, SweepNorm  # noqa: E402
 from .net2net import deeper, deeper_classifier, wider, wider_classifier  # noqa: E402
 
-__all__ += ["EDSR", "FSRCNN", "SRDiscriminator", "ARCHS", "DeepNet", "SweepNorm", "deeper", "deeper_classifier", "wider",
-            "wider_classifier"]
+__all__ += ["DeePSiMDiscriminator", "EDSR", "FSRCNN", "SRDiscriminator", "ARCHS", "DeepNet", "SweepNorm", "deeper",
+            "deeper_classifier", "wider", "wider_classifier"]

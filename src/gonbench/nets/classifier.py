@@ -41,5 +41,11 @@ class DigitClassifier(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 
+    def conv_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last convolution block's maps [B, widths[-1], size/2^(n-1), size/2^(n-1)] (after its ReLU, before its
+        pool): the mid-level features a perceptual loss compares (DeePSiM's comparator)."""
+        last_pool = len(self.widths) * (2 * self.convs_per_block + 1) - 1
+        return self.body[:last_pool](x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
