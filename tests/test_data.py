@@ -74,7 +74,7 @@ def test_prepared_cache_round_trip(tmp_path):
 
 
 def test_unknown_dataset_lists_choices():
-    with pytest.raises(UnknownNameError, match="valid choices: celeba, cifar10, coil20, digits"):
+    with pytest.raises(UnknownNameError, match="valid choices: celeba, cifar10, coil20, coil20_fibres, digits"):
         DATASETS.get("svhn")
 
 

@@ -20,7 +20,7 @@ from ..methods import METHODS
 from ..methods.autoregressive import Autoregressive
 from ..outputs import OutputContext, register_figure
 from .base import FigureResult, show_grid
-from .samples import _samples_panel
+from .samples import samples_panel
 
 ARCHITECTURES = ("pixelcnn", "row_lstm", "diagonal_bilstm")
 
@@ -53,7 +53,7 @@ def pixel_samples(ctx: OutputContext) -> FigureResult:
         axes[0].set_axis_off()
     rows, settings = [], set()
     for ax, (label, dataset, run) in zip(axes, cells):
-        image, source = _samples_panel(run)
+        image, source = samples_panel(run)
         heading = f"{_title(label, run.spec['method'])} - {dataset_title(dataset)}"
         if source == "drawn":
             show_grid(ax, image.cpu(), 8, heading)

@@ -30,7 +30,7 @@ from .base import FigureResult, show_grid
 GRID = 64  # samples per panel, 8 x 8
 
 
-def _samples_panel(run) -> tuple[np.ndarray | torch.Tensor, str] | None:
+def samples_panel(run) -> tuple[np.ndarray | torch.Tensor, str] | None:
     """The run's evaluation grid (an image array), or 64 fresh samples; None when its method cannot sample."""
     path = run.path / paths.SAMPLES
     if path.is_file():
@@ -50,7 +50,7 @@ def generative_samples(ctx: OutputContext) -> FigureResult:
     for label, (method, _) in ctx.variants().items():
         for dataset in datasets:
             run = ctx.first_seed_run(label, dataset)
-            panel = _samples_panel(run) if run is not None else None
+            panel = samples_panel(run) if run is not None else None
             if panel is None:
                 continue
             panels[(label, dataset)] = panel
