@@ -59,7 +59,7 @@ def generative_samples(ctx: OutputContext) -> FigureResult:
                          "epochs": run.spec["epochs"], "source": source, "run_dir": str(run.path),
                          "mean_pixel": float(np.asarray(image, dtype=np.float64).mean() / (255 if source == "samples.png" else 1))})
     labels = list(dict.fromkeys(label for label, _ in panels))
-    fig, axes = plt.subplots(max(len(labels), 1), len(datasets), figsize=(2.5 * len(datasets), 2.7 * max(len(labels), 1)),
+    fig, axes = plt.subplots(max(len(labels), 1), len(datasets), figsize=(1.8 * len(datasets), 2.0 * max(len(labels), 1)),
                              squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()

@@ -12,6 +12,7 @@ per validation image: SSIM, PSNR, the global contrast factor (GCF) and their com
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,13 +47,10 @@ class SuperResolution(Method):
     metrics = SR_METRICS
     channels = 3  # LR_LINEAR, LR_CUBIC, HR
 
-    def super_resolve(self, lr: torch.Tensor) -> torch.Tensor:
-        """The HR estimate [B, 1, H, W] of interpolated LR images [B, 1, H, W] (cubic ones for the baseline)."""
-        raise NotImplementedError
-
+    @abc.abstractmethod
     def estimate(self, x: torch.Tensor) -> torch.Tensor:
-        """The HR estimate of a batch of fibre-simulated images [B, 3, H, W], from the LR channel it uses."""
-        return self.super_resolve(pair(x)[0])
+        """The HR estimate [B, 1, H, W] of a batch of fibre-simulated images [B, 3, H, W], from the LR channel the
+        method uses (the linear interpolation for the networks, the cubic one for the baseline)."""
 
     def validation_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         hr = pair(batch["x"])[1]
@@ -119,8 +117,12 @@ class SRNet(SuperResolution):
             torch.nn.init.zeros_(last.weight)
             torch.nn.init.zeros_(last.bias)
 
+    @abc.abstractmethod
     def build(self, cfg: SRConfig) -> torch.nn.Module:
-        raise NotImplementedError
+        """The network that maps an interpolated LR image to its HR estimate."""
+
+    def estimate(self, x: torch.Tensor) -> torch.Tensor:
+        return self.super_resolve(pair(x)[0])
 
     def super_resolve(self, lr: torch.Tensor) -> torch.Tensor:
         out = self.net(lr)
