@@ -19,21 +19,10 @@ from ..io import load_checkpoint
 from ..methods import METHODS
 from ..methods.autoregressive import Autoregressive
 from ..outputs import OutputContext, register_figure
-from .base import FigureResult, show_grid
+from .base import FigureResult, family_cells, show_grid
 from .samples import samples_panel
 
 ARCHITECTURES = ("pixelcnn", "row_lstm", "diagonal_bilstm")
-
-
-def pixel_cells(ctx: OutputContext):
-    """(label, dataset, run) of the first trained seed of every autoregressive label on every dataset."""
-    for label, (method, _) in ctx.variants().items():
-        if not issubclass(METHODS.get(method), Autoregressive):
-            continue
-        for dataset in ctx.datasets:
-            run = ctx.first_seed_run(label, dataset)
-            if run is not None:
-                yield label, dataset, run
 
 
 def _settings(spec: dict) -> str:
@@ -46,7 +35,7 @@ def _title(label: str, method: str) -> str:
 
 @register_figure("pixel_samples", needs=ARCHITECTURES)
 def pixel_samples(ctx: OutputContext) -> FigureResult:
-    cells = list(pixel_cells(ctx))
+    cells = list(family_cells(ctx, Autoregressive))
     fig, axes = plt.subplots(1, max(len(cells), 1), figsize=(2.8 * max(len(cells), 1), 3.2), squeeze=False)
     axes = list(axes[0])
     if not cells:
@@ -76,7 +65,7 @@ def pixel_samples(ctx: OutputContext) -> FigureResult:
 
 @register_figure("pixel_completions", needs=ARCHITECTURES)
 def pixel_completions(ctx: OutputContext) -> FigureResult:
-    cells = [(label, dataset, run) for label, dataset, run in pixel_cells(ctx)
+    cells = [(label, dataset, run) for label, dataset, run in family_cells(ctx, Autoregressive)
              if (run.path / paths.COMPLETIONS).is_file()]
     fig, axes = plt.subplots(max(len(cells), 1), 1, figsize=(7.0, 2.9 * max(len(cells), 1)), squeeze=False)
     axes = [row[0] for row in axes]

@@ -19,6 +19,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter, Nul
 
 from ..images import make_grid  # noqa: E402
 from ..io import save_with, write_text  # noqa: E402
+from ..methods import METHODS  # noqa: E402
 from ..paths import Layout  # noqa: E402
 
 
@@ -27,6 +28,18 @@ class FigureResult:
     figure: plt.Figure
     data: pd.DataFrame
     caption: str
+
+
+def family_cells(ctx, family: type):
+    """(label, dataset, run) of the first trained seed of every label of ``ctx``'s experiment whose method is a
+    ``family`` (a Method subclass), on every dataset: what a figure of one model family draws."""
+    for label, (method, _) in ctx.variants().items():
+        if not issubclass(METHODS.get(method), family):
+            continue
+        for dataset in ctx.datasets:
+            run = ctx.first_seed_run(label, dataset)
+            if run is not None:
+                yield label, dataset, run
 
 
 def save_figure(result: FigureResult, layout: Layout, name: str) -> list[Path]:

@@ -14,25 +14,13 @@ from matplotlib.patches import Rectangle
 
 from ..data import dataset_title
 from ..images import make_grid
-from ..methods import METHODS
 from ..methods.draw import DRAW
 from ..outputs import OutputContext, register_figure
 from ..seeding import generator
-from .base import FigureResult, show_grid
+from .base import FigureResult, family_cells, show_grid
 
 SAMPLE_GRID = 8  # 8 x 8 samples per run
 TRACE_ROWS, TRACE_STEPS = 4, 8  # samples per run, glimpses shown of each
-
-
-def draw_cells(ctx: OutputContext):
-    """(label, dataset, run) of the first trained seed of every DRAW label on every dataset."""
-    for label, (method, _) in ctx.variants().items():
-        if not issubclass(METHODS.get(method), DRAW):
-            continue
-        for dataset in ctx.datasets:
-            run = ctx.first_seed_run(label, dataset)
-            if run is not None:
-                yield label, dataset, run
 
 
 def _settings(spec: dict) -> str:
@@ -52,7 +40,7 @@ def _panels(n: int, width: float, height: float):
 
 @register_figure("draw_samples", needs=("draw", "draw_no_attention"))
 def draw_samples(ctx: OutputContext) -> FigureResult:
-    cells = list(draw_cells(ctx))
+    cells = list(family_cells(ctx, DRAW))
     fig, axes = plt.subplots(1, max(len(cells), 1), figsize=(2.8 * max(len(cells), 1), 3.2), squeeze=False)
     axes = list(axes[0])
     if not cells:
@@ -79,7 +67,7 @@ def _steps_shown(time_steps: int) -> list[int]:
 
 @register_figure("draw_canvases", needs=("draw",))
 def draw_canvases(ctx: OutputContext) -> FigureResult:
-    cells = list(draw_cells(ctx))
+    cells = list(family_cells(ctx, DRAW))
     fig, axes = _panels(len(cells), 9.0, 5.0)
     rows, settings = [], set()
     for ax, (label, dataset, run) in zip(axes, cells):
