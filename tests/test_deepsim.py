@@ -15,13 +15,13 @@ from gonbench import metrics as M
 from gonbench import paths
 from gonbench.cell import cell_specs, run_cell
 from gonbench.cli import main
-from gonbench.evaluate import evaluate_run
 from gonbench.figures import save_figure
 from gonbench.io import read_json, read_jsonl
 from gonbench.outputs import FIGURES, OutputContext
 from gonbench.paths import Layout, RunKey
 from gonbench.pretrain import PretrainConfig, pretrain
-from gonbench.train import train_run
+
+from .resume import assert_killed_run_resumes_as_whole
 
 VARIANTS = ["deepsim_pixel", "deepsim_feat", "deepsim_adv", "deepsim_all"]
 TINY = {"ngf": 4, "d_widths": [4, 4, 4, 8, 8], "d_fc": 16}  # widths a test affords
@@ -90,21 +90,10 @@ def test_evaluation_reports_sharpness_and_the_reconstructions_kid(runs):
     assert spec["network_files"]["comparator"].endswith("mnist_comparator.pt")
 
 
-def comparable(metrics: dict) -> dict:
-    return {k: v for k, v in metrics.items() if isinstance(v, float) and "seconds" not in k}
-
-
 @pytest.mark.parametrize("label", VARIANTS)
 def test_a_killed_run_resumes_bit_identical(runs, label, digits_splits, tmp_path):
     (spec,) = cell_specs(runs, "deepsim", label, "digits", [0])
-    with pytest.raises(KeyboardInterrupt):
-        train_run(spec, tmp_path / "cut", digits_splits, device=torch.device("cpu"), progress=False, stop_after_steps=6)
-    assert torch.load(tmp_path / "cut" / paths.CHECKPOINT, weights_only=False)["epoch"] == 1
-    train_run(spec, tmp_path / "cut", digits_splits, device=torch.device("cpu"), progress=False)
-    resumed, whole = evaluate_run(tmp_path / "cut"), read_json(run_path(runs, label) / paths.METRICS)
-    assert comparable(resumed) == comparable(whole)
-    strip = lambda log: [{k: v for k, v in r.items() if "seconds" not in k} for r in log]  # noqa: E731
-    assert strip(read_jsonl(tmp_path / "cut" / paths.LOG)) == strip(read_jsonl(run_path(runs, label) / paths.LOG))
+    assert_killed_run_resumes_as_whole(spec, tmp_path / "cut", run_path(runs, label), digits_splits)
 
 
 def test_the_figure_shows_every_variant_on_the_same_images(runs):

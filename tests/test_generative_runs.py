@@ -13,13 +13,13 @@ import yaml
 from gonbench import paths
 from gonbench.cell import cell_specs, run_cell
 from gonbench.cli import main
-from gonbench.evaluate import evaluate_run
 from gonbench.figures import save_figure
 from gonbench.io import read_json, read_jsonl
 from gonbench.outputs import FIGURES, OutputContext
 from gonbench.paths import Layout, RunKey
 from gonbench.pretrain import PretrainConfig, pretrain
-from gonbench.train import train_run
+
+from .resume import assert_killed_run_resumes_as_whole
 
 SAMPLERS = ["dcgan", "gmmn", "gmmn_ae", "aae", "mmd_ae"]
 TINY = {  # widths a test affords; every other setting is the method's default
@@ -64,21 +64,10 @@ def test_each_loss_falls_on_real_digits(runs, label):
     assert math.isfinite(last) and last < first, f"{label}: {key} {first} -> {last}"
 
 
-def comparable(metrics: dict) -> dict:
-    return {k: v for k, v in metrics.items() if isinstance(v, float) and "seconds" not in k}
-
-
 @pytest.mark.parametrize("label", SAMPLERS)
 def test_a_killed_run_resumes_bit_identical(runs, label, digits_splits, tmp_path):
     (spec,) = cell_specs(runs, "generative", label, "digits", [0])
-    with pytest.raises(KeyboardInterrupt):
-        train_run(spec, tmp_path / "cut", digits_splits, device=torch.device("cpu"), progress=False, stop_after_steps=6)
-    assert torch.load(tmp_path / "cut" / paths.CHECKPOINT, weights_only=False)["epoch"] == 1
-    train_run(spec, tmp_path / "cut", digits_splits, device=torch.device("cpu"), progress=False)
-    resumed, whole = evaluate_run(tmp_path / "cut"), read_json(run_path(runs, label) / paths.METRICS)
-    assert comparable(resumed) == comparable(whole)
-    strip = lambda log: [{k: v for k, v in r.items() if "seconds" not in k} for r in log]  # noqa: E731
-    assert strip(read_jsonl(tmp_path / "cut" / paths.LOG)) == strip(read_jsonl(run_path(runs, label) / paths.LOG))
+    assert_killed_run_resumes_as_whole(spec, tmp_path / "cut", run_path(runs, label), digits_splits)
 
 
 def test_evaluation_reports_the_prior_fit_and_keeps_the_codes(runs):
