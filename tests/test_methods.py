@@ -36,3 +36,13 @@ def test_unknown_config_key_names_the_valid_ones():
 
     with pytest.raises(ConfigError, match="valid keys: .*nz"):
         build_method("gon", DataInfo(1, 32, 10, 1), nzz=3)
+
+
+def test_gonbench_list_shows_every_method_with_its_size_and_summary(capsys):
+    from gonbench.cli import main
+    main(["list"])
+    lines = capsys.readouterr().out.splitlines()
+    for name in list_methods():
+        line = next((line for line in lines if line.split()[:1] == [name]), None)
+        assert line is not None, f"`gonbench list` does not show {name}"
+        assert len(line.split()) >= 3, f"`gonbench list` gives {name} no summary (its class docstring)"

@@ -51,3 +51,43 @@ def steps(run: dict) -> float:
 def test_the_student_reaches_the_teachers_accuracy_in_fewer_steps_than_random_init(student):
     grown, random = [steps(r) for r in seeds(student)], [steps(r) for r in seeds(f"{student}_random")]
     assert all(g < r for g, r in zip(grown, random)), f"{student} {grown} vs random {random}"
+
+
+# The GON application (ours; no paper has it): tests/regression/quick_net2net_gon.json, MNIST, 3 seeds; a
+# pretrained 8-filter GON decoder (160 steps) widened to 16 filters and trained 160 steps more, against the
+# 16-filter GON trained 320 steps from random initialisation.
+GON_GOLDEN = Path(__file__).parent / "regression" / "quick_net2net_gon.json"
+GON_LABELS = ("teacher_continued", "wider", "wider_no_noise", "wide_random")
+
+
+def gon_seeds(label: str) -> list[dict]:
+    runs = json.loads(GON_GOLDEN.read_text())["runs"]
+    out = [v for k, v in sorted(runs.items()) if k.startswith(f"{label}/mnist/seed")]
+    assert len(out) >= 3, f"golden file lacks seeds of {label}"
+    return out
+
+
+def test_a_gon_grown_without_noise_starts_at_its_teachers_error():
+    for label in ("teacher_continued", "wider_no_noise"):
+        for run in gon_seeds(label):
+            assert abs(run["init_recon_sse"] - run["teacher_recon_sse"]) <= 1e-4 * run["teacher_recon_sse"], run
+    for run in gon_seeds("wide_random"):
+        assert run["init_recon_sse"] > 2 * run["teacher_recon_sse"], run
+
+
+def test_the_gons_are_compared_at_equal_total_steps():
+    totals = {label: sorted({run["total_steps"] for run in gon_seeds(label)}) for label in GON_LABELS}
+    assert len({tuple(t) for t in totals.values()}) == 1 and len(totals["wider"]) == 1, totals
+
+
+def mean_sse(label: str) -> float:
+    return sum(run["recon_sse"] for run in gon_seeds(label)) / len(gon_seeds(label))
+
+
+def test_a_widened_gon_ends_below_the_wide_gon_from_scratch_at_equal_total_steps():
+    grown, scratch = [run["recon_sse"] for run in gon_seeds("wider")], [run["recon_sse"] for run in gon_seeds("wide_random")]
+    assert max(grown) < min(scratch), f"widened {grown} vs from scratch {scratch}"
+
+
+def test_widening_beats_training_the_teacher_on_at_its_own_width():
+    assert mean_sse("wider") < mean_sse("teacher_continued"), (mean_sse("wider"), mean_sse("teacher_continued"))

@@ -65,7 +65,7 @@ def test_quick_profile_metric_stays_in_its_band(tmp_path, splits, experiment, me
 
 
 @pytest.mark.parametrize("experiment", ["table1", "claims", "table2", "table2_bernoulli", "generative", "deepsim",
-                                        "superres", "shattering", "ll_classifiers", "net2net"])
+                                        "superres", "shattering", "ll_classifiers", "net2net", "net2net_gon"])
 def test_golden_files_name_their_versions_and_regeneration(experiment):
     data = golden(experiment)
     assert {"torch", "python", "numpy", "gonbench"} <= set(data["environment"])

@@ -1,7 +1,8 @@
-"""The shattering measurement, deep classifiers and Net2Net students as runs on real data (the bundled digits at
-28x28, tiny networks): a measurement run takes no step and evaluates its initialisation reproducibly, a killed
-training run resumes to bit-identical metrics and logs, a grown student starts at its teacher's accuracy, the
-tables and figures draw every label, and bad values end in one line."""
+"""The shattering measurement, deep classifiers, Net2Net students and widened GONs as runs on real data (the
+bundled digits at 28x28, 32x32 for the GONs, tiny networks): a measurement run takes no step and evaluates its
+initialisation reproducibly, a killed training run resumes to bit-identical metrics and logs, a grown student
+starts at its teacher's accuracy (a widened GON at its teacher's error), the tables and figures draw every label,
+and bad values end in one line."""
 from __future__ import annotations
 
 import pytest
@@ -36,9 +37,16 @@ EXPERIMENTS = {
                                                                      "feature_dim": 32, "convs_per_block": 2}},
                              "wider_random": {"method": "net2net", "set": {**N2N, "init": "random"}}},
                 "datasets": ["digits"], "outputs": ["net2net", "net2net_curves"]},
+    "net2net_gon": {"variants": {"wider": {"method": "gon_net2net", "set": {"init": "wider", "ngf": 16, "noise": 0.01}},
+                                 "wider_exact": {"method": "gon_net2net", "set": {"init": "wider", "ngf": 16}},
+                                 "wide_random": {"method": "gon_net2net", "set": {"init": "random", "ngf": 16,
+                                                                                  "epochs": 5}}},
+                    "datasets": ["digits"], "set": {"image_size": 32, "teacher": "mnist_gon_teacher"},
+                    "outputs": ["net2net_gon", "net2net_gon_curves"]},
 }
+GON_TEACHER_STEPS = 8  # 2 epochs of 256 images in batches of 64; the runs take 3 epochs (12 steps), from scratch 5
 TRAINED = [("ll_classifiers", "he_relu"), ("ll_classifiers", "resnet_bn"), ("ll_classifiers", "ll_crelu"),
-           ("net2net", "wider"), ("net2net", "deeper"), ("net2net", "wider_random")]
+           ("net2net", "wider"), ("net2net", "deeper"), ("net2net", "wider_random"), ("net2net_gon", "wider")]
 
 
 def profile(tmp_path) -> dict:
@@ -57,12 +65,24 @@ def digits28():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, digits28):
+def digits32():
+    from pathlib import Path
+
+    from gonbench.data import prepare
+
+    return prepare("digits", Path("unused"), 32)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, digits28, digits32):
     tmp = tmp_path_factory.mktemp("transfer")
     cfg = profile(tmp)
     pretrain("net2net_teacher", PretrainConfig(image_size=28, epochs=2, batch_size=64, optimizer="adam", lr=1e-3,
                                                train_size=256, test_size=128, seed=4),
              digits28, Layout.of(cfg).pretrained("net2net_teacher"), torch.device("cpu"))
+    pretrain("mnist_gon_teacher", PretrainConfig(image_size=32, epochs=2, batch_size=64, optimizer="adam", lr=1e-3,
+                                                 train_size=256, test_size=128, seed=5),
+             digits32, Layout.of(cfg).pretrained("mnist_gon_teacher"), torch.device("cpu"))
     for experiment, exp in EXPERIMENTS.items():
         for label in OutputContext(cfg, experiment).variants():
             run_cell(cfg, cell_specs(cfg, experiment, label, "digits", [0]), device=torch.device("cpu"))
@@ -89,12 +109,13 @@ def test_a_measurement_run_takes_no_step_and_reevaluates_identically(runs, digit
 
 
 @pytest.mark.parametrize("experiment,label", TRAINED, ids=[f"{e}-{m}" for e, m in TRAINED])
-def test_a_killed_run_resumes_bit_identical(runs, experiment, label, digits28, tmp_path):
+def test_a_killed_run_resumes_bit_identical(runs, experiment, label, digits28, digits32, tmp_path):
     (spec,) = cell_specs(runs, experiment, label, "digits", [0])
+    data = digits32 if spec["image_size"] == 32 else digits28
     with pytest.raises(KeyboardInterrupt):
-        train_run(spec, tmp_path / "cut", digits28, device=torch.device("cpu"), progress=False, stop_after_steps=6)
+        train_run(spec, tmp_path / "cut", data, device=torch.device("cpu"), progress=False, stop_after_steps=6)
     assert torch.load(tmp_path / "cut" / paths.CHECKPOINT, weights_only=False)["epoch"] == 1
-    train_run(spec, tmp_path / "cut", digits28, device=torch.device("cpu"), progress=False)
+    train_run(spec, tmp_path / "cut", data, device=torch.device("cpu"), progress=False)
     resumed, whole = evaluate_run(tmp_path / "cut"), read_json(run_path(runs, experiment, label) / paths.METRICS)
     assert comparable(resumed) == comparable(whole)
     strip = lambda log: [{k: v for k, v in r.items() if "seconds" not in k} for r in log]  # noqa: E731
@@ -107,6 +128,18 @@ def test_a_grown_student_starts_at_its_teachers_accuracy(runs):
         assert m["init_accuracy"] == m["teacher_accuracy"] and m["steps_to_target"] == 0.0
     random = read_json(run_path(runs, "net2net", "wider_random") / paths.METRICS)
     assert random["init_accuracy"] < 0.3
+
+
+def test_a_widened_gon_starts_at_its_teachers_error_and_counts_its_teachers_steps(runs):
+    exact = read_json(run_path(runs, "net2net_gon", "wider_exact") / paths.METRICS)
+    assert exact["init_recon_sse"] == pytest.approx(exact["teacher_recon_sse"], rel=1e-5)
+    assert exact["steps_to_target"] == 0.0 and exact["teacher_steps"] == GON_TEACHER_STEPS
+    noisy = read_json(run_path(runs, "net2net_gon", "wider") / paths.METRICS)
+    assert noisy["init_recon_sse"] != exact["init_recon_sse"]
+    assert noisy["init_recon_sse"] == pytest.approx(noisy["teacher_recon_sse"], rel=0.05)
+    scratch = read_json(run_path(runs, "net2net_gon", "wide_random") / paths.METRICS)
+    assert scratch["init_recon_sse"] > 2 * scratch["teacher_recon_sse"]
+    assert exact["total_steps"] == noisy["total_steps"] == scratch["total_steps"] == GON_TEACHER_STEPS + 12
 
 
 def test_the_initial_student_is_rebuilt_as_training_built_it(runs, digits28):
@@ -122,7 +155,8 @@ def test_the_initial_student_is_rebuilt_as_training_built_it(runs, digits28):
 
 
 @pytest.mark.parametrize("name,experiment", [("shattering_gradients", "shattering"), ("shattering_depth", "shattering"),
-                                             ("ll_curves", "ll_classifiers"), ("net2net_curves", "net2net")])
+                                             ("ll_curves", "ll_classifiers"), ("net2net_curves", "net2net"),
+                                             ("net2net_gon_curves", "net2net_gon")])
 def test_figures_draw_every_label(runs, name, experiment):
     result = FIGURES.get(name)(OutputContext(runs, experiment))
     assert len(result.data) and "Profile `test`" in result.caption
@@ -137,6 +171,9 @@ BAD = [  # (experiment, method, --set value, what the one line must say)
     ("net2net", "wider", "init=grow", "'grow' is not allowed; valid choices: random, wider, deeper, both"),
     ("net2net", "wider", "convs_per_block=2", "Net2WiderNet keeps the depth"),
     ("net2net", "wider", "noise=-1", "noise=-1.0 is out of range"),
+    ("net2net_gon", "wider", "nz=16", "Net2WiderNet widens only the decoder's filters (ngf)"),
+    ("net2net_gon", "wider", "ngf=4", "Net2WiderNet widens: layer 0 has 32 units, the student only 16"),
+    ("net2net_gon", "wider", "init=deeper", "'deeper' is not allowed; valid choices: random, wider"),
 ]
 
 

@@ -207,7 +207,7 @@ def cmd_list(args) -> None:
     print("methods (parameters for 1 channel, 32x32 unless fixed, default config; GLO adds nz per training image):")
     for name in METHODS.names():
         cls = METHODS.get(name)
-        info = DataInfo(channels=1, image_size=cls.image_size or 32, classes=10, train_size=1)
+        info = DataInfo(channels=cls.channels or 1, image_size=cls.image_size or 32, classes=10, train_size=1)
         summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         print(f"  {name:<22} {count_parameters(build_method(name, info)):>10,}  {summary}")
     print("datasets:")

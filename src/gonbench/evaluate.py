@@ -108,16 +108,18 @@ def method_extras(run: Run, x: torch.Tensor, y: torch.Tensor,
     """The method's own evaluation (its files written here) and the held-out scores of each pretrained
     network the run used."""
     networks = load_networks(run.spec, run.device) if networks is None else networks
+    summaries = {name: pretrained_summary(file) for name, file in run.spec.get("network_files", {}).items()}
     ctx = EvaluationContext(val_x=x, val_y=y, seed=run.spec["seed"], steps=read_jsonl(run.path / paths.STEPS),
                             log=read_jsonl(run.path / paths.LOG),
-                            networks=networks, outputs=outputs or {}, bn_protocol=run.spec["bn_protocol"])
+                            networks=networks, outputs=outputs or {}, bn_protocol=run.spec["bn_protocol"],
+                            batch_size=run.spec["batch_size"], network_summaries=summaries)
     extras = run.model.evaluation_extras(ctx)
     for name, (images, nrow) in extras.grids.items():
         save_grid(run.path / name, images, nrow=nrow)
     for name, tensors in extras.tensors.items():
         torch_save(run.path / name, tensors)
     metrics = dict(extras.metrics)
-    for field_name, file in run.spec.get("network_files", {}).items():
-        metrics.update({f"{field_name}_{k}": v for k, v in pretrained_summary(file).items() if k.startswith("test_")
+    for field_name, summary in summaries.items():
+        metrics.update({f"{field_name}_{k}": v for k, v in summary.items() if k.startswith("test_")
                         and k != "test_images"})
     return metrics

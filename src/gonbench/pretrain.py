@@ -3,10 +3,11 @@
 PPGN's encoder E is pretrained as a classifier and then frozen inside every PPGN variant; independently
 trained classifiers of another architecture (one per dataset, the "judges") score samples; GMMN+AE matches
 the codes of an autoencoder pretrained per dataset (``<dataset>_autoencoder``, at the runs' 32x32); DeePSiM's
-feature loss compares the features of a classifier pretrained per dataset (``<dataset>_comparator``). Each network has an
-``Objective``: the loss it is trained with and the held-out scores written beside it (``test_accuracy`` for a
-classifier). Each is written as ``<name>.pt`` (state dict + settings) with ``<name>.json`` (scores, time)
-beside it, under results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field
+feature loss compares the features of a classifier pretrained per dataset (``<dataset>_comparator``); the
+Net2Net studies grow a teacher classifier (``net2net_teacher``) and a GON decoder (``mnist_gon_teacher``). Each
+network has an ``Objective``: the loss it is trained with and the held-out scores written beside it
+(``test_accuracy`` for a classifier). Each is written as ``<name>.pt`` (state dict + settings) with
+``<name>.json`` (scores, training steps and time) beside it, under results/<profile>/pretrained/ (gonbench.paths). A run names the network in a config field
 (the run-level ``judge`` of TrainConfig, or one its method lists in ``network_fields``); the run layer loads
 it and the Snakefile makes its file an input of the run. Settings default to the source's values; a
 profile's ``pretrained.<name>`` overrides them, with reasons.
@@ -28,7 +29,10 @@ from .batches import epoch_batches, to_unit
 from .data import DATASETS, subset
 from .errors import ConfigError
 from .io import load_checkpoint, read_json, torch_save, write_json
+from .losses import squared_error
+from .methods.gon import gradient_origin_latent
 from .nets.classifier import DigitClassifier
+from .nets.conv import ConvDecoder
 from .nets.dense import DenseAutoencoder
 from .nets.ppgn import Encoder, normalise
 from .paths import Layout, summary_path
@@ -104,6 +108,43 @@ register_pretrained(PretrainedNet(
     PretrainConfig(dataset="mnist", image_size=28, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, seed=4),
     "ours: the Net2Net study's small teacher (Chen et al. 2016 grow a trained Inception; here a DigitClassifier "
     "with one 3x3 conv per block, 8 and 16 channels, 32 features), Adam as the judges"))
+
+
+def gon_teacher(channels: int, size: int) -> ConvDecoder:
+    """The GON paper's decoder at half its width (ngf 8): the network the Net2Net GON study widens."""
+    decoder = ConvDecoder(nz=32, ngf=8, nc=channels, depth=3)
+    if decoder.image_size != size:
+        raise ConfigError(f"the GON teacher makes {decoder.image_size}x{decoder.image_size} images, not {size}x{size}; "
+                          f"valid: image_size: {decoder.image_size}")
+    return decoder
+
+
+def gon_objective() -> Objective:
+    """A GON decoder trained as the gon method trains it: z = -grad of the squared error at the origin, kept in
+    the graph, and the squared error of F(z) (losses.squared_error); scored by the held-out per-image squared
+    error with z detached, as the runs validate."""
+
+    def latent(net: nn.Module, x: torch.Tensor, detach: bool) -> torch.Tensor:
+        with torch.enable_grad():
+            z0 = torch.zeros(len(x), net.latent_dim, device=x.device, dtype=x.dtype)
+            return gradient_origin_latent(net, x, z0, steps=1, step_size=1.0, detach=detach)
+
+    def loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return squared_error(net(latent(net, x, detach=False)), x)
+
+    def scores(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500) -> dict[str, float]:
+        sse = sum(float(M.recon_sse(net(latent(net, x[i:i + batch_size], detach=True)), x[i:i + batch_size]).sum())
+                  for i in range(0, len(x), batch_size))
+        return {"test_recon_sse": sse / max(len(x), 1)}
+
+    return Objective(loss=loss, scores=scores)
+
+
+register_pretrained(PretrainedNet(
+    "mnist_gon_teacher", gon_teacher, gon_objective(),
+    PretrainConfig(dataset="mnist", image_size=32, epochs=10, batch_size=64, optimizer="adam", lr=1e-3, seed=5),
+    "ours: the Net2Net GON study's teacher, a GON decoder of 8 base filters (the paper's 16 halved) trained as the "
+    "gon method trains (one gradient step from the origin, Adam lr 1e-3)"))
 
 
 COMPARATOR_SOURCE = ("ours: DeePSiM's comparator, the network whose features its feature loss compares (the paper: "
@@ -205,12 +246,13 @@ def pretrain(name: str, pc: PretrainConfig, splits, out: Path, device: torch.dev
             loss.backward()
             opt.step()
     seconds = time.perf_counter() - t0
+    steps = pc.epochs * -(-len(train_x) // pc.batch_size)
     net.eval()
     test_x, test_y = (t.to(device) for t in subset(splits.val, splits.val_labels, pc.test_size))
     with torch.no_grad():
         scores = net_info.objective.scores(net, to_unit(test_x), test_y)
     summary = {"network": name, **scores, "test_images": len(test_x), "train_images": len(train_x),
-               "train_seconds": seconds, "config": dataclasses.asdict(pc), "source": net_info.source,
+               "train_steps": steps, "train_seconds": seconds, "config": dataclasses.asdict(pc), "source": net_info.source,
                "environment": environment(device)}
     out = Path(out)
     torch_save(out, {"network": name, "config": dataclasses.asdict(pc),

@@ -1,6 +1,7 @@
 """Figures of the shattered-gradients study (Balduzzi et al. 2017: gradients of 1-D nets along an input sweep,
 their correlation against depth; learning curves of deep classifiers) and of Net2Net (Chen et al. 2016:
-accuracy against steps for students and randomly initialised nets). Bands are ± std over seeds."""
+accuracy against steps for students and randomly initialised nets; a widened GON's squared error against total
+steps). Bands are ± std over seeds."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -82,7 +83,11 @@ def shattering_depth(ctx: OutputContext) -> FigureResult:
     return FigureResult(fig, concat(data), caption)
 
 
-def _accuracy_curves(ctx: OutputContext, x: str, starts: dict[tuple[str, str], pd.DataFrame] | None = None):
+def _validation_curves(ctx: OutputContext, x: str, metric: str = "val_accuracy",
+                       starts: dict[tuple[str, str], pd.DataFrame] | None = None,
+                       offsets: dict[str, float] | None = None):
+    """Per dataset, one band per label of ``metric`` against ``x`` (epoch, or step counted from each seed's
+    first); ``starts`` are the step-0 points, ``offsets`` shift a label's steps (steps trained before the run)."""
     logs = ctx.logs()
     fig, axes = plt.subplots(1, len(ctx.datasets), figsize=(5.2 * len(ctx.datasets), 3.6), squeeze=False)
     data = []
@@ -95,38 +100,71 @@ def _accuracy_curves(ctx: OutputContext, x: str, starts: dict[tuple[str, str], p
             sub = sub.sort_values(["seed", "epoch"]).assign(step=lambda f: f.groupby("seed")["steps"].cumsum())
             if starts is not None:
                 sub = pd.concat([starts.get((label, dataset), pd.DataFrame()), sub], ignore_index=True)
+            if offsets:
+                sub = sub.assign(step=sub["step"] + offsets.get(label, 0.0))
             style = {"linestyle": "--"} if label.endswith("random") else {}
-            data.append(band(ax, sub, x, "val_accuracy", label, **style).assign(dataset=dataset))
+            data.append(band(ax, sub, x, metric, label, **style).assign(dataset=dataset))
         ax.set(title=dataset_title(dataset), xlabel=x)
-    shared_legend(fig, list(axes[0]), "validation accuracy")
-    return fig, concat(data), logs
+    return fig, axes, data, logs
+
+
+def _starts(runs: pd.DataFrame, metric: str, start_metric: str) -> dict[tuple[str, str], pd.DataFrame]:
+    """Each label's step-0 points: the value its runs measured before their first step."""
+    return {(label, dataset): pd.DataFrame({"seed": sub["seed"], "step": 0, "epoch": 0, metric: sub[start_metric]})
+            for (label, dataset), sub in (runs.groupby(["method_label", "dataset"]) if len(runs) else [])}
+
+
+def _targets(ctx: OutputContext, axes, runs: pd.DataFrame, column: str) -> None:
+    """The teacher's value on each dataset's panel, dotted."""
+    for j, dataset in enumerate(ctx.datasets):
+        target = runs[runs["dataset"] == dataset][column] if len(runs) else []
+        if len(target):
+            axes[0][j].axhline(float(target.mean()), color="black", linewidth=0.8, linestyle=":")
 
 
 @register_figure("ll_curves")
 def ll_curves(ctx: OutputContext) -> FigureResult:
-    fig, data, logs = _accuracy_curves(ctx, "epoch")
+    fig, axes, data, logs = _validation_curves(ctx, "epoch")
+    shared_legend(fig, list(axes[0]), "validation accuracy")
     spec = ctx.spec(next(iter(ctx.variants())))
     caption = (f"Deep classifiers without skips (depth {spec['depth']}, width {spec['width']}): validation accuracy "
                f"per epoch of He-initialised ReLU, a BatchNorm ResNet and looks-linear CReLU. Profile "
                f"`{ctx.profile}`; {describe_runs(logs) if len(logs) else 'no runs'}.")
-    return FigureResult(fig, data, caption)
+    return FigureResult(fig, concat(data), caption)
 
 
 @register_figure("net2net_curves")
 def net2net_curves(ctx: OutputContext) -> FigureResult:
     runs = ctx.runs()
-    starts = {}
-    for (label, dataset), sub in (runs.groupby(["method_label", "dataset"]) if len(runs) else []):
-        starts[(label, dataset)] = pd.DataFrame({"seed": sub["seed"], "step": 0, "epoch": 0,
-                                                 "val_accuracy": sub["m.init_accuracy"]})
-    fig, data, logs = _accuracy_curves(ctx, "step", starts)
-    if len(runs):
-        for j, dataset in enumerate(ctx.datasets):
-            target = runs[runs["dataset"] == dataset]["m.teacher_accuracy"]
-            if len(target):
-                fig.axes[j].axhline(float(target.mean()), color="black", linewidth=0.8, linestyle=":")
+    fig, axes, data, logs = _validation_curves(ctx, "step", starts=_starts(runs, "val_accuracy", "m.init_accuracy"))
+    shared_legend(fig, list(axes[0]), "validation accuracy")
+    _targets(ctx, axes, runs, "m.teacher_accuracy")
     caption = (f"Net2Net: validation accuracy against optimiser steps of students grown from the teacher (solid) and "
                f"of the same architectures from random initialisation (dashed), step 0 being the initialisation; "
                f"dotted: the teacher's accuracy (the target). Profile `{ctx.profile}`; "
                f"{describe_runs(logs) if len(logs) else 'no runs'}.")
-    return FigureResult(fig, data, caption)
+    return FigureResult(fig, concat(data), caption)
+
+
+@register_figure("net2net_gon_curves")
+def net2net_gon_curves(ctx: OutputContext) -> FigureResult:
+    runs = ctx.runs()
+    grown = runs[runs["init"] != "random"] if len(runs) else runs
+    offsets = {label: float(sub["m.teacher_steps"].mean()) for label, sub in grown.groupby("method_label")} \
+        if len(grown) else {}
+    fig, axes, data, logs = _validation_curves(ctx, "step", "val_recon_sse",
+                                               starts=_starts(runs, "val_recon_sse", "m.init_recon_sse"),
+                                               offsets=offsets)
+    shared_legend(fig, list(axes[0]), "validation SSE")
+    _targets(ctx, axes, runs, "m.teacher_recon_sse")
+    for ax in axes[0]:
+        ax.set(yscale="log", xlabel="total steps (the teacher's, then the run's)")
+        for steps in sorted(set(offsets.values())):
+            ax.axvline(steps, color="grey", linewidth=0.6, linestyle=":")
+    teacher = f"{next(iter(offsets.values())):.0f}" if offsets else "the teacher's"
+    caption = (f"Net2WiderNet applied to a GON (ours): validation squared error against total optimiser steps. A "
+               f"grown GON's curve starts where its teacher stopped ({teacher} steps, grey line), with its value "
+               f"before its first step; dashed: the wide GON from random initialisation, trained for as many total "
+               f"steps; dotted: the teacher's error (the target). Profile `{ctx.profile}`; "
+               f"{describe_runs(logs) if len(logs) else 'no runs'}.")
+    return FigureResult(fig, concat(data), caption)

@@ -60,6 +60,9 @@ class EvaluationContext:
     # per-image outputs of validation_losses whose keys start with "_", by (BatchNorm protocol, key)
     outputs: Mapping[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     bn_protocol: str = "train"  # the protocol of the run's headline metrics (a metric from ``outputs`` uses its key)
+    batch_size: int = 64  # the run's batch size, which its validation passes use (batch statistics depend on it)
+    # the summary written beside each pretrained network the run names (its scores, training steps and time)
+    network_summaries: Mapping[str, dict] = field(default_factory=dict)
 
 
 @dataclass

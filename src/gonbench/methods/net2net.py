@@ -12,9 +12,18 @@ Evaluation reports the final validation accuracy, the accuracy of the student be
 (``init_accuracy``: rebuilt from the run's seed, as training built it), the teacher's accuracy on the same
 validation images (``teacher_accuracy``, the target) and ``steps_to_target``: the optimiser steps after which
 the student's validation accuracy first reached the target (0 when it starts there; NaN if never reached).
+
+``gon_net2net`` applies Net2WiderNet to a GON (an application of ours; no paper has it): its decoder starts as a
+pretrained GON decoder (``teacher``, pretrain's ``mnist_gon_teacher``) widened to the run's ``ngf`` and trains on
+as a GON, or (``init: random``) starts from random weights. Besides the student's own metrics it reports the
+teacher's validation squared error under the run's BatchNorm protocol and batching (the target), the
+student's before its first step, the steps to reach the target and ``total_steps``: its own optimiser steps
+plus the teacher's when it was grown, so that a widened GON and one trained at the wide size from scratch
+are compared at equal total steps.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
@@ -25,12 +34,37 @@ import torch.nn.functional as F
 from .. import metrics as M
 from ..batches import to_unit
 from ..errors import ConfigError
-from ..nets import DigitClassifier, deeper_classifier, wider_classifier
+from ..nets import ConvDecoder, DigitClassifier, deeper_classifier, wider_classifier
+from ..nets.net2net import decoder_chain, wider
 from ..nets.ppgn import normalise
 from ..typecheck import NonNegativeFloat, PositiveInt
+from ..validation import validation_pass
 from .base import Batch, DataInfo, EvaluationContext, EvaluationExtras, Method, MethodConfig, register_method
+from .gon import GON, GONConfig
 
 Init = Literal["random", "wider", "deeper", "both"]
+
+
+class GrownFromTeacher:
+    """What every Net2Net student shares: it can be rebuilt as training started, and its validation record
+    read as a curve from step 0."""
+
+    def initial(self, seed: int, networks: Mapping[str, nn.Module]):
+        """The student as training started: rebuilt right after seeding, as the training loop builds it."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return type(self)(self.cfg, self.data, networks).to(next(self.parameters()).device).eval()
+
+
+def validation_curve(log: list[dict], start: float, key: str) -> tuple[list[int], list[float]]:
+    """(optimiser steps, value of ``key``) from the start value at step 0 through every validated epoch."""
+    steps, values, done = [0], [start], 0
+    for record in log:
+        done += record["steps"]
+        if key in record:
+            steps.append(done)
+            values.append(record[key])
+    return steps, values
 
 
 @dataclass
@@ -45,7 +79,9 @@ class Net2NetConfig(MethodConfig):
 
 
 @register_method
-class Net2NetStudent(Method):
+class Net2NetStudent(GrownFromTeacher, Method):
+    """A classifier grown from the pretrained teacher by Net2WiderNet / Net2DeeperNet / both, or from random init."""
+
     name = "net2net"
     Config = Net2NetConfig
     title = "Net2Net student"
@@ -92,20 +128,71 @@ class Net2NetStudent(Method):
                       for i in range(0, len(x), batch_size))
         return correct / max(len(x), 1)
 
-    def initial(self, seed: int, networks: Mapping[str, nn.Module]) -> "Net2NetStudent":
-        """The student as training started: rebuilt right after seeding, as the training loop builds it."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return type(self)(self.cfg, self.data, networks).to(next(self.parameters()).device).eval()
-
     def evaluation_extras(self, ctx: EvaluationContext) -> EvaluationExtras:
         target = self._accuracy(ctx.networks["teacher"], ctx.val_x, ctx.val_y) if "teacher" in ctx.networks else float("nan")
         start = self._accuracy(self.initial(ctx.seed, ctx.networks).net, ctx.val_x, ctx.val_y)
-        steps, values, done = [0], [start], 0
-        for record in ctx.log:
-            done += record["steps"]
-            if "val_accuracy" in record:
-                steps.append(done)
-                values.append(record["val_accuracy"])
+        steps, values = validation_curve(ctx.log, start, "val_accuracy")
         return EvaluationExtras(metrics={"init_accuracy": start, "teacher_accuracy": target,
                                          "steps_to_target": M.steps_to_target(steps, values, target)})
+
+
+@dataclass
+class Net2NetGONConfig(GONConfig):
+    init: Literal["random", "wider"] = "random"
+    noise: NonNegativeFloat = 0.0  # Net2WiderNet's symmetry-breaking noise, relative to each layer's weight std
+    teacher: str = "mnist_gon_teacher"
+
+
+@register_method
+class Net2NetGON(GrownFromTeacher, GON):
+    """A GON whose decoder is a pretrained GON decoder widened by Net2WiderNet (``init: wider``), or the same
+    GON from random weights; trained by the GON's own loss."""
+
+    name = "gon_net2net"
+    Config = Net2NetGONConfig
+    title, row_group = "Net2Net GON", ""
+    metrics = GON.metrics | {"init_recon_sse", "teacher_recon_sse", "steps_to_target", "teacher_steps", "total_steps"}
+    seed_stackable = False  # Net2WiderNet grows one decoder
+    network_fields = ("teacher",)
+    paper = "Chen, Goodfellow & Shlens, Net2Net, ICLR 2016, applied to Bond-Taylor & Willcocks, GON, ICLR 2021 (ours)"
+
+    def __init__(self, cfg: Net2NetGONConfig, data: DataInfo, networks: Mapping[str, nn.Module]) -> None:
+        super().__init__(cfg, data)
+        if cfg.init == "random":
+            return
+        teacher = networks.get("teacher")
+        if not isinstance(teacher, ConvDecoder):
+            raise ConfigError(f"init={cfg.init} widens a pretrained GON decoder: set teacher to one "
+                              f"(mnist_gon_teacher), not {cfg.teacher!r}")
+        kept = ("nz", "latent_hw", "depth", "nc")
+        if any(getattr(teacher, k) != getattr(self.decoder, k) for k in kept):
+            raise ConfigError("Net2WiderNet widens only the decoder's filters (ngf): give the student the teacher's "
+                              + ", ".join(f"{k} {getattr(teacher, k)}" for k in kept))
+        wider(decoder_chain(teacher), decoder_chain(self.decoder.to(next(teacher.parameters()).device)),
+              noise=cfg.noise)
+
+    def _sse(self, model: GON, ctx: EvaluationContext) -> float:
+        """Mean validation squared error of ``model`` with the run's protocol and batching."""
+        out = validation_pass(model, ctx.val_x, ctx.val_y, ctx.batch_size, ctx.bn_protocol)
+        return float(out["recon_sse"].mean())
+
+    def evaluation_extras(self, ctx: EvaluationContext) -> EvaluationExtras:
+        teacher = ctx.networks.get("teacher")
+        if teacher is None:
+            raise ConfigError("gon_net2net is measured against its teacher: set teacher to a pretrained GON decoder "
+                              "(mnist_gon_teacher)")
+        as_teacher = copy.deepcopy(self)
+        as_teacher.decoder = copy.deepcopy(teacher)
+        target = self._sse(as_teacher, ctx)
+        start = self._sse(self.initial(ctx.seed, ctx.networks), ctx)
+        steps, values = validation_curve(ctx.log, start, "val_recon_sse")
+        own_steps = sum(record["steps"] for record in ctx.log)
+        teacher_steps = ctx.network_summaries.get("teacher", {}).get("train_steps")
+        if teacher_steps is None:
+            raise ConfigError(f"the summary of teacher {self.cfg.teacher!r} does not record its training steps; "
+                              f"rebuild it with `gonbench pretrain --network {self.cfg.teacher}`")
+        grown = self.cfg.init != "random"
+        return EvaluationExtras(metrics={
+            "teacher_recon_sse": target, "init_recon_sse": start, "teacher_steps": float(teacher_steps),
+            "total_steps": float(own_steps + (teacher_steps if grown else 0)),
+            "steps_to_target": M.steps_to_target(steps, [-v for v in values], -target)})  # lower is better

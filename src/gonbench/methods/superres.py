@@ -156,6 +156,8 @@ class FSRCNNConfig(SRConfig):
 
 @register_method
 class FSRCNNMethod(SRNet):
+    """FSRCNN: feature extraction, shrinking, m mapping layers, expanding; a stride-1 last layer at scale 1."""
+
     name = "fsrcnn"
     Config = FSRCNNConfig
     title = "FSRCNN"
@@ -175,6 +177,8 @@ class EDSRConfig(SRConfig):
 
 @register_method
 class EDSRMethod(SRNet):
+    """EDSR: residual blocks of two 3x3 convolutions without BatchNorm, scaled by res_scale, and a global skip."""
+
     name = "edsr"
     Config = EDSRConfig
     title = "EDSR"

@@ -1,4 +1,4 @@
-"""Tables of the looks-linear (shattered gradients) and Net2Net studies."""
+"""Tables of the looks-linear (shattered gradients) and Net2Net studies (classifiers, and a widened GON)."""
 from __future__ import annotations
 
 from .spec import TableSpec, register_table
@@ -39,3 +39,18 @@ register_table(TableSpec(
           "epoch, so a multiple of the steps per epoch; 0: it starts there; blank: never within the run) and the "
           "accuracy after the last step. Mean ± std over seeds; every label of a pair has the same architecture, "
           "data, steps and optimiser.")))
+
+register_table(TableSpec(
+    "net2net_gon", "recon_sse",
+    "Net2WiderNet applied to a GON (ours; no paper has it): a pretrained GON decoder widened and trained on, vs the "
+    "wide GON from random initialisation at equal total steps",
+    columns=(("init_recon_sse", "SSE at step 0", 2), ("teacher_recon_sse", "target (teacher)", 2),
+             ("steps_to_target", "steps to target", 0), ("total_steps", "total steps", 0),
+             ("recon_sse", "final SSE", 2)),
+    note=("Validation squared error per image (summed over pixels) of each GON before its first step, of the "
+          "teacher (the pretrained decoder, 8 base filters) on the same images with the same batching, and after the "
+          "last step; steps to target: the run's optimiser steps until its error first fell to the teacher's "
+          "(validated once per epoch; 0: it starts there; blank: never within the run). Total steps: the run's "
+          "plus, for a grown GON, the teacher's. Widening replicates filters and divides their outgoing weights "
+          "(nets/net2net.py); noise: N(0, (0.01 x the layer's weight std)^2) added to break the replicas' symmetry. "
+          "Mean ± std over seeds.")))
