@@ -43,3 +43,21 @@ def test_calibration_is_cached_per_device(cfg, monkeypatch):
     assert "total" in P.plan(cfg, torch.device("cpu"), [1])
     with pytest.raises(AssertionError, match="calibrated again"):
         P.plan(cfg, torch.device("cpu"), [1], refresh=True)
+
+
+def test_runs_that_read_pretrained_networks_are_calibrated_without_their_files(tmp_path):
+    """A student grown from a teacher, or a method matching an autoencoder's codes, costs the same per step
+    with untrained stand-ins, so the plan needs no pretrained file (none exists in tmp_path)."""
+    cfg = {"profile": "planned", "results": str(tmp_path / "results"), "seeds": [0],
+           "defaults": {"epochs": 1, "train_size": 128, "val_size": 64},
+           "experiments": {"grown": {"variants": {
+               "wider": {"method": "gon_net2net", "set": {"init": "wider", "ngf": 16}},
+               "student": {"method": "net2net", "set": {"init": "wider", "widths": [16, 32], "feature_dim": 64,
+                                                        "convs_per_block": 1, "image_size": 28}},
+               "codes": {"method": "gmmn_ae", "set": {"autoencoder": "mnist_autoencoder"}}},
+               "datasets": ["digits"]}}}
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    text = P.plan(load_profile(path=path), torch.device("cpu"), [1])
+    assert re.search(r"^grown\s+3\s+3\s+6\b", text, re.M), text
+    assert not (tmp_path / "results" / "planned" / "pretrained").exists()

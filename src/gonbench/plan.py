@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import check_grid, method_values, train_config
+from .config import check_grid, method_values, network_fields, train_config
 from .data import DATASETS
 from .io import read_json, write_json
-from .methods import DataInfo, build_method, count_parameters
+from .methods import METHODS, DataInfo, build_method, count_parameters
+from .pretrain import build_network, pretrain_config
 from .paths import Layout
 from .seeding import seed_everything
 from .validation import apply_batched
@@ -71,15 +72,28 @@ def _time(fn, repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def calibrate_one(spec: dict, device: torch.device) -> dict:
-    """Seconds per training step and per evaluation batch, and the checkpoint's bytes, of one configuration."""
+def stand_in_networks(cfg: dict, spec: dict, device: torch.device) -> dict[str, torch.nn.Module]:
+    """The pretrained networks the run names, untrained and frozen: a step costs the same with any weights, so
+    the plan needs neither their files nor their training."""
+    out = {}
+    for field_name in network_fields(METHODS.get(spec["method"])):
+        if spec.get(field_name):
+            with torch.random.fork_rng(devices=[]):
+                net = build_network(spec[field_name], pretrain_config(cfg, spec[field_name]))
+            out[field_name] = net.to(device).eval().requires_grad_(False)
+    return out
+
+
+def calibrate_one(spec: dict, device: torch.device, networks: dict | None = None) -> dict:
+    """Seconds per training step and per evaluation batch, and the checkpoint's bytes, of one configuration
+    (``networks``: the pretrained networks it reads, see stand_in_networks)."""
     channels, size, n_train = _shape(spec)
     batch = spec["batch_size"]
     height = 1 if DATASETS.get(spec["dataset"]).signal else size
     info = DataInfo(channels=channels, image_size=size, classes=DATASETS.get(spec["dataset"]).classes,
                     train_size=max(batch, min(n_train, 4 * batch)))
     seed_everything(0)
-    model = build_method(spec["method"], info, {}, **method_values(spec)).to(device)
+    model = build_method(spec["method"], info, networks or {}, **method_values(spec)).to(device)
     optimizers = model.configure_optimizers()
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(batch, channels, height, size, generator=gen).to(device)
@@ -112,7 +126,7 @@ def calibrate(cfg: dict, device: torch.device, refresh: bool = False) -> tuple[d
     for spec in specs:
         key = _key(spec)
         if key not in table:
-            table[key] = calibrate_one(spec, device)
+            table[key] = calibrate_one(spec, device, stand_in_networks(cfg, spec, device))
             write_json(path, cache)  # after each configuration: an interrupted calibration keeps what it timed
     return table, specs
 
@@ -149,6 +163,8 @@ def summarise(cfg: dict, costs: list[RunCost], devices: list[int]) -> str:
     for n in devices:
         lines.append(f"wall time on {n} device(s) or slots: >= {max(total / n, longest) / 3600:.2f} h "
                      f"(the longest cell alone: {longest / 3600:.2f} h)")
+    lines.append("timed: training steps and validation passes; not timed: pretrained networks (trained once per "
+                 "profile) and the samples drawn at evaluation (pixel by pixel for the autoregressive models)")
     return "\n".join(lines)
 
 
