@@ -84,9 +84,12 @@ def mean_sse(label: str) -> float:
     return sum(run["recon_sse"] for run in gon_seeds(label)) / len(gon_seeds(label))
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "quick profile: at 320 total steps the widened GON ends at 8.75 ± 0.13 (8.62/8.89/8.75) and the 16-filter GON "
+    "from scratch at 8.24 ± 0.96 (9.26/8.07/7.37): the scratch run reaches the teacher's 31.4 within 80-112 of its "
+    "steps, so the teacher's 160 steps at 8 filters buy less than 160 steps at 16"))
 def test_a_widened_gon_ends_below_the_wide_gon_from_scratch_at_equal_total_steps():
-    grown, scratch = [run["recon_sse"] for run in gon_seeds("wider")], [run["recon_sse"] for run in gon_seeds("wide_random")]
-    assert max(grown) < min(scratch), f"widened {grown} vs from scratch {scratch}"
+    assert mean_sse("wider") < mean_sse("wide_random"), (mean_sse("wider"), mean_sse("wide_random"))
 
 
 def test_widening_beats_training_the_teacher_on_at_its_own_width():
