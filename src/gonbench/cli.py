@@ -22,7 +22,7 @@ from .config import check_grid, experiment_seeds, experiment_variants, load_prof
 from .data import DATASETS, load_prepared, resolve_data_root
 from .errors import ConfigError, GonbenchError, TrainingDiverged
 from .evaluate import HEADLINE, evaluate_run
-from .golden import write_golden
+from .golden import write_goldens
 from .methods import METHODS, DataInfo, build_method, count_parameters
 from .paths import Layout, RunKey
 from .plan import plan
@@ -199,8 +199,8 @@ def cmd_import(args) -> int:
 def cmd_golden(args) -> None:
     cfg = _profile_cfg(args)
     experiments = args.experiment or [n for n, e in cfg["experiments"].items() if e.get("golden", False)]
-    for name in experiments:
-        print(write_golden(cfg, name))
+    for path in write_goldens(cfg, experiments):
+        print(path)
 
 
 def cmd_list(args) -> None:

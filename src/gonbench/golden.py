@@ -67,7 +67,13 @@ def collect_golden(cfg: dict, experiment: str) -> dict:
             "environment": environment(torch.device("cpu")), "runs": runs}
 
 
-def write_golden(cfg: dict, experiment: str, out: Path | None = None) -> Path:
-    out = Path(out) if out else golden_path(cfg["profile"], experiment)
-    write_json(out, collect_golden(cfg, experiment))
-    return out
+def write_goldens(cfg: dict, experiments: list[str]) -> list[Path]:
+    """Every experiment's file, all collected before any is written: each records the checkout as it was
+    (one written first would make the tree dirty for the next), and a missing run writes none of them."""
+    records = {name: collect_golden(cfg, name) for name in experiments}
+    paths_written = []
+    for name, record in records.items():
+        out = golden_path(cfg["profile"], name)
+        write_json(out, record)
+        paths_written.append(out)
+    return paths_written
