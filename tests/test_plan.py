@@ -61,3 +61,11 @@ def test_runs_that_read_pretrained_networks_are_calibrated_without_their_files(t
     text = P.plan(load_profile(path=path), torch.device("cpu"), [1])
     assert re.search(r"^grown\s+3\s+3\s+6\b", text, re.M), text
     assert not (tmp_path / "results" / "planned" / "pretrained").exists()
+
+
+def test_a_slow_configuration_is_extrapolated_from_a_probe_batch_and_the_plan_says_so(cfg, monkeypatch):
+    monkeypatch.setattr(P, "SLOW_STEP_SECONDS", 0.0)  # every configuration counts as slow
+    text = P.plan(cfg, torch.device("cpu"), [1])
+    table, _ = P.calibrate(cfg, torch.device("cpu"))
+    assert all(entry["extrapolated_from_batch"] == P.PROBE_BATCH for entry in table.values())
+    assert f"{len(table)} of them slower than 0 s per batch and extrapolated from {P.PROBE_BATCH} images" in text

@@ -1,7 +1,9 @@
 """``gonbench plan``: what a profile costs before it is run, from a short calibration on this device.
 
 Each distinct method configuration of the profile (method, its settings, channels, resolution, batch size)
-is timed for a few training steps and one evaluation batch on the current device; the timings are cached in
+is timed for a few training steps and one evaluation batch on the current device (first on PROBE_BATCH images:
+a configuration whose full batch would take over SLOW_STEP_SECONDS is extrapolated per image from that probe,
+which is how long paper-scale autoregressive models take on a CPU); the timings are cached in
 ``<results>/<profile>/calibration.json`` under the device's name. The plan multiplies them by each run's
 step count (epochs x training images // batch) and validation passes, and adds up per experiment:
 jobs (cells), runs, steps, device-hours and disk. Device-hours are what ``--resources gpu=1`` runs one
@@ -25,7 +27,8 @@ from .seeding import seed_everything
 from .validation import apply_batched
 
 CALIBRATION_STEPS = 3  # timed steps after one warm-up step
-SLOW_STEP_SECONDS = 2.0  # a warm-up slower than this is timed once more, not CALIBRATION_STEPS times
+PROBE_BATCH = 8  # every configuration is first timed on this many images...
+SLOW_STEP_SECONDS = 2.0  # ...and one whose full batch would take longer is extrapolated from that probe
 
 
 def device_name(device: torch.device) -> str:
@@ -58,13 +61,9 @@ def _synchronize() -> None:
 
 def _time(fn, repeats: int) -> float:
     """Mean seconds of ``fn`` over ``repeats`` calls after a warm-up call (allocations, kernel selection, lazy
-    imports); a configuration whose warm-up alone exceeds SLOW_STEP_SECONDS is timed over one call, which is
-    precise enough at that cost and keeps the paper profile's calibration within minutes."""
-    start = time.perf_counter()
+    imports)."""
     fn()
     _synchronize()
-    if time.perf_counter() - start > SLOW_STEP_SECONDS:
-        repeats = 1
     start = time.perf_counter()
     for _ in range(repeats):
         fn()
@@ -95,16 +94,25 @@ def calibrate_one(spec: dict, device: torch.device, networks: dict | None = None
     seed_everything(0)
     model = build_method(spec["method"], info, networks or {}, **method_values(spec)).to(device)
     optimizers = model.configure_optimizers()
-    gen = torch.Generator().manual_seed(0)
-    x = torch.rand(batch, channels, height, size, generator=gen).to(device)
-    data = {"x": x, "y": torch.zeros(batch, dtype=torch.long, device=device),
-            "index": torch.arange(batch, device=device)}
-    step = _time(lambda: model.train_step(data, optimizers), CALIBRATION_STEPS) if model.trains else 0.0
-    images = x.clone()
-    evaluation = _time(lambda: apply_batched(model, images, batch, "train", model.validation_losses), 1)
+
+    def timings(n: int, repeats: int) -> tuple[float, float]:
+        x = torch.rand(n, channels, height, size, generator=torch.Generator().manual_seed(0)).to(device)
+        data = {"x": x, "y": torch.zeros(n, dtype=torch.long, device=device), "index": torch.arange(n, device=device)}
+        step = _time(lambda: model.train_step(data, optimizers), repeats) if model.trains else 0.0
+        return step, _time(lambda: apply_batched(model, x.clone(), n, "train", model.validation_losses), 1)
+
+    probe = min(batch, PROBE_BATCH)
+    step, evaluation = timings(probe, 1)
+    scale = batch / probe
+    extrapolated = probe < batch and max(step, evaluation) * scale > SLOW_STEP_SECONDS
+    if extrapolated:  # per-image cost times the batch: what a slow configuration costs on a CPU, within minutes
+        step, evaluation = step * scale, evaluation * scale
+    else:
+        step, evaluation = timings(batch, CALIBRATION_STEPS)
     state_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     return {"step_seconds": step, "eval_batch_seconds": evaluation, "parameters": count_parameters(model),
-            "checkpoint_bytes": 3 * state_bytes}  # weights and two Adam moments
+            "checkpoint_bytes": 3 * state_bytes,  # weights and two Adam moments
+            "extrapolated_from_batch": probe if extrapolated else None}
 
 
 @dataclass
@@ -170,7 +178,10 @@ def summarise(cfg: dict, costs: list[RunCost], devices: list[int]) -> str:
 
 def plan(cfg: dict, device: torch.device, devices: list[int], refresh: bool = False) -> str:
     table, specs = calibrate(cfg, device, refresh)
-    header = (f"profile {cfg['profile']}, calibrated on {device_name(device)} ({len(table)} configurations, "
-              f"cache {Layout.of(cfg).calibration()})")
+    used = {_key(spec) for spec in specs}
+    probed = sum(1 for key in used if table[key].get("extrapolated_from_batch"))
+    header = (f"profile {cfg['profile']}, calibrated on {device_name(device)} ({len(used)} configurations, "
+              f"{probed} of them slower than {SLOW_STEP_SECONDS:g} s per batch and extrapolated from "
+              f"{PROBE_BATCH} images; cache {Layout.of(cfg).calibration()})")
     return header + "\n" + summarise(cfg, run_costs(cfg, table, specs), devices)
 
