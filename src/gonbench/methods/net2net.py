@@ -46,8 +46,8 @@ Init = Literal["random", "wider", "deeper", "both"]
 
 
 class GrownFromTeacher:
-    """What every Net2Net student shares: it can be rebuilt as training started, and its validation record
-    read as a curve from step 0."""
+    """What every Net2Net student shares: it can be rebuilt as it was before its first step (the start of its
+    curve, beside validation_curve's validated epochs)."""
 
     def initial(self, seed: int, networks: Mapping[str, nn.Module]):
         """The student as training started: rebuilt right after seeding, as the training loop builds it."""
