@@ -101,6 +101,7 @@ def test_a_measurement_run_takes_no_step_and_reevaluates_identically(runs, digit
     path = run_path(runs, "shattering", "ll_crelu-depth8")
     metrics = read_json(path / paths.METRICS)
     assert metrics["epochs"] == 0 and read_jsonl(path / paths.LOG) == []
+    assert torch.load(path / paths.CHECKPOINT, weights_only=True)["model"] is None  # rebuilt from the seed, not stored
     assert metrics["grad_corr"] == pytest.approx(1.0)
     (spec,) = cell_specs(runs, "shattering", "relu_bn-depth8", "digits", [0])
     first = read_json(run_path(runs, "shattering", "relu_bn-depth8") / paths.METRICS)

@@ -111,7 +111,8 @@ def calibrate_one(spec: dict, device: torch.device, networks: dict | None = None
         step, evaluation = timings(batch, CALIBRATION_STEPS)
     state_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     return {"step_seconds": step, "eval_batch_seconds": evaluation, "parameters": count_parameters(model),
-            "checkpoint_bytes": 3 * state_bytes,  # weights and two Adam moments
+            # weights and two Adam moments; a measurement's initialisation is rebuilt from its seed, not stored
+            "checkpoint_bytes": 3 * state_bytes if model.trains else 0,
             "extrapolated_from_batch": probe if extrapolated else None}
 
 

@@ -19,6 +19,7 @@ from .errors import RunStateError
 from .io import load_checkpoint, read_json, read_jsonl
 from .methods import METHODS, DataInfo, Method, build_method
 from .pretrain import load_pretrained
+from .seeding import rng_state, seed_everything, set_rng_state
 from .validation import reconstruct_all
 
 
@@ -78,9 +79,15 @@ class Run:
         """The trained method (an nn.Module holding every trained network), in eval mode."""
         if self._model is None:
             ckpt = self.checkpoint()
-            model = build_model(self.spec, data_info(self.splits(), self.spec["dataset"]), self.device,
-                                load_networks(self.spec, self.device))
-            model.load_state_dict(ckpt["model"])
+            info, networks = data_info(self.splits(), self.spec["dataset"]), load_networks(self.spec, self.device)
+            if ckpt["model"] is None:  # a measurement at initialisation: rebuilt as training built it
+                state = rng_state()
+                seed_everything(self.spec["seed"])
+                model = build_model(self.spec, info, self.device, networks)
+                set_rng_state(state)
+            else:
+                model = build_model(self.spec, info, self.device, networks)
+                model.load_state_dict(ckpt["model"])
             self._model = model.eval()
         return self._model
 

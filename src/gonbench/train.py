@@ -129,7 +129,8 @@ def _resume(seeds: list[Seed], device: torch.device) -> None:
         ckpt = load_latest_checkpoint(seed.out, device)
         if ckpt is None:
             continue
-        seed.model.load_state_dict(ckpt["model"])
+        if ckpt["model"] is not None:  # None: a measurement's initialisation, which seed.model already is
+            seed.model.load_state_dict(ckpt["model"])
         for name, opt in seed.optimizers.items():
             opt.load_state_dict(ckpt["optimizers"][name])
         seed.rng = ckpt["rng"]
@@ -159,8 +160,9 @@ def _train(seeds: list[Seed], splits: ImageSplits, info, device: torch.device, p
     val_x, val_y = splits.val.to(device), splits.val_labels.to(device)
     if seeds[0].epoch >= tc.epochs:
         for seed in seeds:
-            if tc.epochs == 0 and not seed.log:  # a measurement at initialisation: its checkpoint is the init
-                save_checkpoint(seed.out, {"spec": seed.spec, "epoch": 0, "model": seed.model.state_dict(),
+            if tc.epochs == 0 and not seed.log:  # a measurement at initialisation: its weights are the seed's
+                # initialisation, rebuilt from the spec when the run is loaded (runs.Run.model), not stored
+                save_checkpoint(seed.out, {"spec": seed.spec, "epoch": 0, "model": None,
                                            "optimizers": {k: o.state_dict() for k, o in seed.optimizers.items()},
                                            "rng": seed.rng, "log": [], "train_seconds": 0.0, "snapshots": [],
                                            "steps": [], "memory": peak_memory_mb(device)})
