@@ -72,11 +72,19 @@ def test_twenty_kills_at_random_moments_resume_bit_identical(setup, tmp_path):
     full = time.perf_counter() - t0
     epoch = json.loads((tmp_path / "timing" / "train.json").read_text())["train_seconds"] / EPOCHS
     # a kill anywhere from the start of the process to 1.5 epochs into training: start-up, mid-epoch,
-    # validation and checkpoint writes, and never past the end (20 kills make at most 30 of 60 epochs)
+    # validation and checkpoint writes (20 kills make about 30 of 60 epochs when start-up takes as long as it
+    # did in the timing run; on a machine whose load falls meanwhile, later start-ups are shorter and a few
+    # kills may land after the run has finished, which the guard below tolerates)
     window = full - EPOCHS * epoch + 1.5 * epoch
-    finished_early = sum(kill_after(command(profile, out), rng.uniform(0.0, window)) for _ in range(KILLS))
+    finished_early, epochs_at_kill = 0, set()
+    for _ in range(KILLS):
+        finished_early += kill_after(command(profile, out), rng.uniform(0.0, window))
+        if (out / "checkpoint.pt").exists():
+            epochs_at_kill.add(torch.load(out / "checkpoint.pt", weights_only=True)["epoch"])
     subprocess.run(command(profile, out), check=True, capture_output=True, env=ENV)
-    assert finished_early == 0, "every kill should land before the run finished"
+    killed = KILLS - finished_early
+    assert killed >= 3 * KILLS // 4, f"only {killed} of {KILLS} kills landed before the run finished"
+    assert len(epochs_at_kill) >= 3, f"the kills interrupted training at epochs {sorted(epochs_at_kill)} only"
     assert same_weights(out, whole)
     assert {k: evaluate_run(out)[k] for k in HEADLINE} == {k: expected[k] for k in HEADLINE}
     assert not list(out.glob(".*.tmp")) and not (out / ".lock").exists()
