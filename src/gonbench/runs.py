@@ -19,7 +19,7 @@ from .errors import RunStateError
 from .io import load_checkpoint, read_json, read_jsonl
 from .methods import METHODS, DataInfo, Method, build_method
 from .pretrain import load_pretrained
-from .seeding import rng_state, seed_everything, set_rng_state
+from .seeding import built_as_seeded
 from .validation import reconstruct_all
 
 
@@ -81,10 +81,7 @@ class Run:
             ckpt = self.checkpoint()
             info, networks = data_info(self.splits(), self.spec["dataset"]), load_networks(self.spec, self.device)
             if ckpt["model"] is None:  # a measurement at initialisation: rebuilt as training built it
-                state = rng_state()
-                seed_everything(self.spec["seed"])
-                model = build_model(self.spec, info, self.device, networks)
-                set_rng_state(state)
+                model = built_as_seeded(self.spec["seed"], lambda: build_model(self.spec, info, self.device, networks))
             else:
                 model = build_model(self.spec, info, self.device, networks)
                 model.load_state_dict(ckpt["model"])

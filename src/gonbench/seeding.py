@@ -8,9 +8,12 @@ run gives the same pictures and scores in any process and on any device.
 from __future__ import annotations
 
 import random
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
+
+T = TypeVar("T")
 
 
 def seed_everything(seed: int) -> None:
@@ -54,3 +57,15 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def built_as_seeded(seed: int, build: Callable[[], T]) -> T:
+    """``build()`` as the training loop runs it, right after ``seed_everything(seed)``: the initialisation a run
+    started from, rebuilt later (a measurement's weights, a Net2Net student's step 0). The caller's RNG states
+    are left as they were."""
+    state = rng_state()
+    try:
+        seed_everything(seed)
+        return build()
+    finally:
+        set_rng_state(state)

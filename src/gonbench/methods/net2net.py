@@ -37,6 +37,7 @@ from ..errors import ConfigError
 from ..nets import ConvDecoder, DigitClassifier, deeper_classifier, wider_classifier
 from ..nets.net2net import decoder_chain, wider
 from ..nets.ppgn import normalise
+from ..seeding import built_as_seeded
 from ..typecheck import NonNegativeFloat, PositiveInt
 from ..validation import validation_pass
 from .base import Batch, DataInfo, EvaluationContext, EvaluationExtras, Method, MethodConfig, register_method
@@ -51,9 +52,8 @@ class GrownFromTeacher:
 
     def initial(self, seed: int, networks: Mapping[str, nn.Module]):
         """The student as training started: rebuilt right after seeding, as the training loop builds it."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return type(self)(self.cfg, self.data, networks).to(next(self.parameters()).device).eval()
+        device = next(self.parameters()).device
+        return built_as_seeded(seed, lambda: type(self)(self.cfg, self.data, networks)).to(device).eval()
 
 
 def validation_curve(log: list[dict], start: float, key: str) -> tuple[list[int], list[float]]:
